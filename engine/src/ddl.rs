@@ -1,0 +1,395 @@
+//! DDL: the SQL that creates a schema's tables, keys, indexes, foreign keys and enum types on
+//! PostgreSQL — what `prisma db push` runs on an empty database, in the same order and with
+//! Prisma's names (`Model_pkey`, `Model_a_b_key`, `Model_a_idx`, `Model_a_fkey`, `_AToB`) — and the
+//! row-level security that can be added on top ([`rls_statements`]).
+
+use crate::schema::{
+    Arity, DefaultValue, FieldId, Literal, Model, ReferentialAction, RelationLink, RelationMode, ScalarField, ScalarType, Schema,
+    SortOrder,
+};
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn qualified(namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) => format!("{}.{}", quote(ns), quote(name)),
+        None => quote(name),
+    }
+}
+
+fn string_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn columns(m: &Model, fields: &[FieldId]) -> Vec<String> {
+    fields.iter().map(|f| m.field(*f).as_scalar().map_or_else(String::new, |s| s.db_name.clone())).collect()
+}
+
+fn column_list(cols: &[String]) -> String {
+    cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ")
+}
+
+/// The column type of a scalar field.
+pub fn column_type(schema: &Schema, namespace: Option<&str>, s: &ScalarField, list: bool) -> String {
+    let autoincrement = matches!(s.default, Some(DefaultValue::Autoincrement));
+    let native = s.native_type.as_ref();
+    let args = native.map(|n| n.args.join(",")).unwrap_or_default();
+    let with_args = |base: &str| if args.is_empty() { base.to_owned() } else { format!("{base}({args})") };
+    let base = match (&s.ty, native.map(|n| n.name.as_str())) {
+        (ScalarType::Unsupported(t), _) => t.clone(),
+        (ScalarType::Int, Some("SmallInt")) if autoincrement => "SMALLSERIAL".into(),
+        (ScalarType::Int, _) if autoincrement => "SERIAL".into(),
+        (ScalarType::BigInt, _) if autoincrement => "BIGSERIAL".into(),
+        (ScalarType::Enum(id), _) => qualified(namespace, &schema.enum_(*id).db_name),
+        (_, Some(name)) => match name {
+            "Uuid" => "UUID".into(),
+            "Text" => "TEXT".into(),
+            "VarChar" => with_args("VARCHAR"),
+            "Char" => with_args("CHAR"),
+            "Timestamptz" => with_args("TIMESTAMPTZ"),
+            "Timestamp" => with_args("TIMESTAMP"),
+            "Date" => "DATE".into(),
+            "Time" => with_args("TIME"),
+            "Timetz" => with_args("TIMETZ"),
+            "JsonB" => "JSONB".into(),
+            "Json" => "JSON".into(),
+            "Integer" => "INTEGER".into(),
+            "SmallInt" => "SMALLINT".into(),
+            "BigInt" => "BIGINT".into(),
+            "DoublePrecision" => "DOUBLE PRECISION".into(),
+            "Real" => "REAL".into(),
+            "Decimal" => with_args("DECIMAL"),
+            "ByteA" => "BYTEA".into(),
+            "Boolean" => "BOOLEAN".into(),
+            other => with_args(&other.to_uppercase()),
+        },
+        (ScalarType::String, None) => "TEXT".into(),
+        (ScalarType::Int, None) => "INTEGER".into(),
+        (ScalarType::BigInt, None) => "BIGINT".into(),
+        (ScalarType::Float, None) => "DOUBLE PRECISION".into(),
+        (ScalarType::Decimal, None) => "DECIMAL(65,30)".into(),
+        (ScalarType::Boolean, None) => "BOOLEAN".into(),
+        (ScalarType::DateTime, None) => "TIMESTAMP(3)".into(),
+        (ScalarType::Json, None) => "JSONB".into(),
+        (ScalarType::Bytes, None) => "BYTEA".into(),
+    };
+    if list { format!("{base}[]") } else { base }
+}
+
+fn literal_sql(schema: &Schema, s: &ScalarField, lit: &Literal) -> String {
+    match lit {
+        Literal::String(v) => string_literal(v),
+        Literal::Number(n) => n.clone(),
+        Literal::Boolean(b) => b.to_string(),
+        Literal::EnumValue(v) => {
+            let db = match &s.ty {
+                ScalarType::Enum(id) => schema.enum_(*id).values.iter().find(|x| &x.name == v).map_or(v.clone(), |x| x.db_name.clone()),
+                _ => v.clone(),
+            };
+            string_literal(&db)
+        }
+        Literal::List(items) => format!("ARRAY[{}]", items.iter().map(|i| literal_sql(schema, s, i)).collect::<Vec<_>>().join(", ")),
+    }
+}
+
+fn default_sql(schema: &Schema, namespace: Option<&str>, s: &ScalarField, list: bool) -> Option<String> {
+    match s.default.as_ref()? {
+        DefaultValue::Now => Some("CURRENT_TIMESTAMP".into()),
+        DefaultValue::DbGenerated(Some(expr)) => Some(expr.clone()),
+        DefaultValue::Literal(lit @ Literal::List(_)) => {
+            Some(format!("{}::{}", literal_sql(schema, s, lit), column_type(schema, namespace, s, list)))
+        }
+        DefaultValue::Literal(lit) => Some(literal_sql(schema, s, lit)),
+        _ => None,
+    }
+}
+
+fn action(a: ReferentialAction) -> &'static str {
+    match a {
+        ReferentialAction::Cascade => "CASCADE",
+        ReferentialAction::Restrict => "RESTRICT",
+        ReferentialAction::NoAction => "NO ACTION",
+        ReferentialAction::SetNull => "SET NULL",
+        ReferentialAction::SetDefault => "SET DEFAULT",
+    }
+}
+
+/// Every statement, in order: enum types, tables, join tables, indexes, foreign keys.
+pub fn create_statements(schema: &Schema, namespace: Option<&str>) -> Vec<String> {
+    let mut types = Vec::new();
+    let mut tables = Vec::new();
+    let mut indexes = Vec::new();
+    let mut foreign_keys = Vec::new();
+    for e in &schema.enums {
+        let values = e.values.iter().map(|v| string_literal(&v.db_name)).collect::<Vec<_>>().join(", ");
+        types.push(format!("CREATE TYPE {} AS ENUM ({values})", qualified(namespace, &e.db_name)));
+    }
+    let mut join_tables: Vec<String> = Vec::new();
+    for m in &schema.models {
+        let table = qualified(namespace, &m.db_name);
+        let mut lines = Vec::new();
+        for f in &m.fields {
+            let Some(s) = f.as_scalar() else { continue };
+            let mut line = format!("    {} {}", quote(&s.db_name), column_type(schema, namespace, s, f.is_list()));
+            if f.arity == Arity::Required {
+                line.push_str(" NOT NULL");
+            }
+            if let Some(d) = default_sql(schema, namespace, s, f.is_list()) {
+                line.push_str(&format!(" DEFAULT {d}"));
+            }
+            lines.push(line);
+        }
+        if let Some(pk) = &m.primary_key {
+            let name = pk.db_name.clone().unwrap_or_else(|| format!("{}_pkey", m.db_name));
+            lines.push(format!("    CONSTRAINT {} PRIMARY KEY ({})", quote(&name), column_list(&columns(m, &pk.fields))));
+        }
+        tables.push(format!("CREATE TABLE {table} (\n{}\n)", lines.join(",\n")));
+        for u in &m.uniques {
+            let cols = columns(m, &u.fields);
+            let name = u.db_name.clone().unwrap_or_else(|| format!("{}_{}_key", m.db_name, cols.join("_")));
+            indexes.push(format!("CREATE UNIQUE INDEX {} ON {table}({})", quote(&name), column_list(&cols)));
+        }
+        for i in &m.indexes {
+            let fields: Vec<FieldId> = i.fields.iter().map(|f| f.field).collect();
+            let cols = columns(m, &fields);
+            let name = i.db_name.clone().unwrap_or_else(|| format!("{}_{}_idx", m.db_name, cols.join("_")));
+            let using = match i.kind.as_deref() {
+                Some(k) if !k.eq_ignore_ascii_case("BTree") && k != "Fulltext" => format!(" USING {}", k.to_uppercase()),
+                _ => String::new(),
+            };
+            let parts: Vec<String> = i
+                .fields
+                .iter()
+                .zip(&cols)
+                .map(|(f, c)| {
+                    let mut part = quote(c);
+                    if let Some(ops) = &f.ops {
+                        part.push(' ');
+                        part.push_str(ops);
+                    }
+                    if f.sort == Some(SortOrder::Desc) {
+                        part.push_str(" DESC");
+                    }
+                    part
+                })
+                .collect();
+            indexes.push(format!("CREATE INDEX {} ON {table}{using}({})", quote(&name), parts.join(", ")));
+        }
+        for (_, _, r) in m.relation_fields() {
+            match &r.link {
+                RelationLink::ForeignKey { fields, references } if schema.relation_mode() == RelationMode::ForeignKeys => {
+                    let target = schema.model(r.related);
+                    let cols = columns(m, fields);
+                    let name = r.fk_name.clone().unwrap_or_else(|| format!("{}_{}_fkey", m.db_name, cols.join("_")));
+                    foreign_keys.push(format!(
+                        "ALTER TABLE {table} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {}({}) ON DELETE {} ON UPDATE {}",
+                        quote(&name),
+                        column_list(&cols),
+                        qualified(namespace, &target.db_name),
+                        column_list(&columns(target, references)),
+                        action(r.on_delete),
+                        action(r.on_update)
+                    ));
+                }
+                RelationLink::JoinTable { table: jt, column, reference, other_reference } if !join_tables.contains(jt) => {
+                    join_tables.push(jt.clone());
+                    let other = schema.model(r.related);
+                    let (a_model, a_ref, b_model, b_ref) = match column {
+                        crate::schema::JoinColumn::A => (m, *reference, other, *other_reference),
+                        crate::schema::JoinColumn::B => (other, *other_reference, m, *reference),
+                    };
+                    let a_ty = a_model.field(a_ref).as_scalar().map(|s| id_type(schema, namespace, s)).unwrap_or_default();
+                    let b_ty = b_model.field(b_ref).as_scalar().map(|s| id_type(schema, namespace, s)).unwrap_or_default();
+                    let jq = qualified(namespace, jt);
+                    tables.push(format!(
+                        "CREATE TABLE {jq} (\n    \"A\" {a_ty} NOT NULL,\n    \"B\" {b_ty} NOT NULL,\n    CONSTRAINT {} PRIMARY KEY (\"A\",\"B\")\n)",
+                        quote(&format!("{jt}_AB_pkey"))
+                    ));
+                    indexes.push(format!("CREATE INDEX {} ON {jq}(\"B\")", quote(&format!("{jt}_B_index"))));
+                    if schema.relation_mode() == RelationMode::ForeignKeys {
+                        for (col, model, reference) in [("A", a_model, a_ref), ("B", b_model, b_ref)] {
+                            foreign_keys.push(format!(
+                                "ALTER TABLE {jq} ADD CONSTRAINT {} FOREIGN KEY (\"{col}\") REFERENCES {}({}) ON DELETE CASCADE ON UPDATE CASCADE",
+                                quote(&format!("{jt}_{col}_fkey")),
+                                qualified(namespace, &model.db_name),
+                                column_list(&columns(model, &[reference]))
+                            ));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    types.into_iter().chain(tables).chain(indexes).chain(foreign_keys).collect()
+}
+
+/// Row-level security for a schema, PostgreSQL's second wall behind the scope pass (run after
+/// [`create_statements`], as a role that owns the tables or a superuser). For every tenant-scoped
+/// table and every implicit many-to-many table joining one: `ENABLE` and `FORCE ROW LEVEL SECURITY`
+/// (the owner is held to the policies too) and SELECT / INSERT / UPDATE / DELETE policies on the
+/// transaction-local `app.current_tenant_id` setting (see [`crate::scope::rls`] for what they
+/// allow). Because foreign-key checks bypass RLS, every foreign key between two scoped tables gets
+/// a composite twin `(tenantId, fk…) -> (tenantId, id…)` backed by a unique index on the target,
+/// so a row can only refer to a row of its own tenant; the original key keeps its referential
+/// actions. The statements can be run again on a database that already has them.
+pub fn rls_statements(schema: &Schema, namespace: Option<&str>) -> Vec<String> {
+    use crate::scope::rls;
+    let mut uniques = Vec::new();
+    let mut keys = Vec::new();
+    let mut policies = Vec::new();
+    let mut secure = |table: &str, prefix: &str, p: rls::Policies| {
+        policies.push(format!("ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"));
+        policies.push(format!("ALTER TABLE {table} FORCE ROW LEVEL SECURITY"));
+        for (command, clauses) in [
+            ("SELECT", format!("USING ({})", p.read)),
+            ("INSERT", format!("WITH CHECK ({})", p.write)),
+            ("UPDATE", format!("USING ({}) WITH CHECK ({})", p.write, p.write)),
+            ("DELETE", format!("USING ({})", p.write)),
+        ] {
+            let name = quote(&format!("{prefix}_tenant_{}", command.to_lowercase()));
+            policies.push(format!("DROP POLICY IF EXISTS {name} ON {table}"));
+            policies.push(format!("CREATE POLICY {name} ON {table} FOR {command} {clauses}"));
+        }
+    };
+    let mut join_tables: Vec<&str> = Vec::new();
+    for id in schema.model_ids() {
+        let m = schema.model(id);
+        let table = qualified(namespace, &m.db_name);
+        let cast = rls::tenant_field(schema, id)
+            .and_then(|f| m.field(f).as_scalar())
+            .map(|s| id_type(schema, namespace, s));
+        if let Some(p) = cast.and_then(|cast| rls::model_policies(schema, id, &cast)) {
+            secure(&table, &m.db_name, p);
+        }
+        for (_, _, r) in m.relation_fields() {
+            let RelationLink::JoinTable { table: jt, column, reference, other_reference } = &r.link else { continue };
+            if join_tables.contains(&jt.as_str()) {
+                continue;
+            }
+            join_tables.push(jt);
+            let other_table = qualified(namespace, &schema.model(r.related).db_name);
+            let this = rls::JoinSide { join_column: column.name(), model: id, reference: *reference, table: &table };
+            let that = rls::JoinSide { join_column: column.other().name(), model: r.related, reference: *other_reference, table: &other_table };
+            let mut sides = [this, that];
+            sides.sort_by_key(|s| s.join_column);
+            if let Some(p) = rls::join_table_policies(schema, jt, &sides) {
+                secure(&qualified(namespace, jt), jt, p);
+            }
+        }
+    }
+    for k in rls::tenant_keys(schema) {
+        let (m, target) = (schema.model(k.model), schema.model(k.target));
+        let table = qualified(namespace, &m.db_name);
+        let target_table = qualified(namespace, &target.db_name);
+        let references = columns(target, &k.references);
+        let mut wanted: Vec<&String> = references.iter().collect();
+        wanted.sort();
+        let covered = target.primary_key.iter().map(|pk| &pk.fields).chain(target.uniques.iter().map(|u| &u.fields)).any(|fields| {
+            let mut have = columns(target, fields);
+            have.sort();
+            have.iter().collect::<Vec<_>>() == wanted
+        });
+        let unique = format!(
+            "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {target_table}({})",
+            quote(&format!("{}_{}_key", target.db_name, references.join("_"))),
+            column_list(&references)
+        );
+        if !covered && !uniques.contains(&unique) {
+            uniques.push(unique);
+        }
+        let Some(r) = m.field(k.relation).as_relation() else { continue };
+        let cols = columns(m, &k.columns);
+        let fk_cols = &cols[1..];
+        let name = quote(&tenant_fk_name(m, &k.columns[1..]));
+        // Both keys fire on the same changes; the actions are chosen so the outcome does not
+        // depend on which fires first. SET NULL / SET DEFAULT leave the tenant column alone.
+        let on_delete = match r.on_delete {
+            ReferentialAction::SetNull => format!("SET NULL ({})", column_list(fk_cols)),
+            ReferentialAction::SetDefault => format!("SET DEFAULT ({})", column_list(fk_cols)),
+            a => action(a).to_owned(),
+        };
+        let on_update = match r.on_update {
+            ReferentialAction::SetNull | ReferentialAction::SetDefault => "NO ACTION",
+            a => action(a),
+        };
+        keys.push(format!("ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}"));
+        keys.push(format!(
+            "ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY ({}) REFERENCES {target_table}({}) ON DELETE {on_delete} ON UPDATE {on_update}",
+            column_list(&cols),
+            column_list(&references)
+        ));
+    }
+    uniques.into_iter().chain(keys).chain(policies).collect()
+}
+
+/// The name of the composite foreign key [`rls_statements`] adds next to the relation whose
+/// foreign key fields are `fields`: `Post_authorId_tenant_fkey`.
+pub fn tenant_fk_name(m: &Model, fields: &[FieldId]) -> String {
+    format!("{}_{}_tenant_fkey", m.db_name, columns(m, fields).join("_"))
+}
+
+/// The type of a column that refers to an id (a serial id is referenced as a plain integer).
+fn id_type(schema: &Schema, namespace: Option<&str>, s: &ScalarField) -> String {
+    let mut plain = s.clone();
+    plain.default = None;
+    column_type(schema, namespace, &plain, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn normalize(sql: &str) -> String {
+        sql.split_whitespace().collect::<Vec<_>>().join(" ").trim_end_matches(';').to_owned()
+    }
+
+    #[test]
+    fn bench_schema_matches_the_reference_ddl() {
+        let schema = Schema::parse(include_str!("../../tests/fixtures/schemas/bench.prisma")).unwrap();
+        let ours: Vec<String> = create_statements(&schema, None).iter().map(|s| normalize(s)).collect();
+        let reference = include_str!("../../tests/fixtures/schemas/bench.sql");
+        let mut expected: Vec<String> = reference
+            .split(';')
+            .map(normalize)
+            .filter(|s| !s.is_empty() && !s.starts_with("--") && !s.starts_with("DROP"))
+            .map(|s| s.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join(" "))
+            .map(|s| normalize(&s))
+            .filter(|s| !s.is_empty())
+            .collect();
+        let mut sorted_ours = ours.clone();
+        sorted_ours.sort();
+        expected.sort();
+        assert_eq!(sorted_ours, expected);
+    }
+
+    #[test]
+    fn rls_covers_every_scoped_table_and_scoped_foreign_key() {
+        let schema = Schema::parse(include_str!("../../tests/fixtures/rls/schema.prisma")).unwrap();
+        let statements = rls_statements(&schema, Some("app"));
+        // Tenant, User, Category, Tag, Post and the _PostToTag join table: ENABLE, FORCE and four
+        // policies (each dropped first so the statements can run again).
+        for table in ["Tenant", "User", "Category", "Tag", "Post", "_PostToTag"] {
+            let on = |s: &&String| s.contains(&format!(" ON \"app\".\"{table}\" ")) || s.starts_with(&format!("ALTER TABLE \"app\".\"{table}\" "));
+            assert_eq!(statements.iter().filter(|s| s.starts_with("CREATE POLICY") && on(s)).count(), 4, "{table}");
+            assert!(statements.iter().filter(on).any(|s| s.ends_with("FORCE ROW LEVEL SECURITY")), "{table}");
+        }
+        // Post -> User twice; Post -> Category is not extended (shared rows have no tenant to
+        // match) and neither are the relations to the tenant model.
+        let keys: Vec<&String> = statements.iter().filter(|s| s.contains("ADD CONSTRAINT")).collect();
+        assert_eq!(keys.len(), 2, "{keys:#?}");
+        assert!(keys[0].contains(r#"FOREIGN KEY ("tenantId", "authorId") REFERENCES "app"."User"("tenantId", "id") ON DELETE CASCADE"#));
+        assert!(keys[1].contains(r#"ON DELETE SET NULL ("editorId") ON UPDATE CASCADE"#));
+        let uniques: Vec<&String> = statements.iter().filter(|s| s.starts_with("CREATE UNIQUE INDEX")).collect();
+        assert_eq!(uniques, [r#"CREATE UNIQUE INDEX IF NOT EXISTS "User_tenantId_id_key" ON "app"."User"("tenantId", "id")"#]);
+        // The tenant is read from the transaction-local setting, never from the statement text
+        // (the join table's policies defer to the policies of the tables it joins).
+        let policies = statements.iter().filter(|s| s.starts_with("CREATE POLICY"));
+        assert!(policies.filter(|s| !s.contains("ON \"app\".\"_PostToTag\"")).all(|s| s.contains("current_setting('app.current_tenant_id', true)")));
+        // A schema without tenancy gets nothing.
+        let plain = Schema::parse("datasource db { provider = \"postgresql\" }\nmodel A { id Int @id }").unwrap();
+        assert!(rls_statements(&plain, None).is_empty());
+    }
+}

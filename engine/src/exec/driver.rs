@@ -1,0 +1,211 @@
+//! The seam between the engine and the world: what a database driver must do.
+//!
+//! The native PostgreSQL driver (tokio-postgres) and every JavaScript driver adapter implement
+//! these traits. They are `?Send` (no `Send` bound on the futures) so a single-threaded Wasm host
+//! can implement them; native implementations are `Send` anyway.
+
+use crate::value::Value;
+
+/// SQL dialect a driver speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    Postgres,
+    Mysql,
+}
+
+/// Column types a driver reports, enough to decode raw query results without a schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnType {
+    Int32,
+    Int64,
+    Float,
+    Double,
+    Numeric,
+    Boolean,
+    Text,
+    Date,
+    Time,
+    /// `timestamp without time zone` (read as UTC).
+    Timestamp,
+    /// `timestamp with time zone`.
+    Timestamptz,
+    Json,
+    Bytes,
+    Uuid,
+    Enum,
+    Int32Array,
+    Int64Array,
+    FloatArray,
+    DoubleArray,
+    NumericArray,
+    BooleanArray,
+    TextArray,
+    TimestampArray,
+    JsonArray,
+    BytesArray,
+    UuidArray,
+    Unknown,
+}
+
+impl ColumnType {
+    /// Maps a PostgreSQL type OID (as JavaScript drivers report it) to a column type.
+    pub fn from_pg_oid(oid: u32) -> ColumnType {
+        use ColumnType::*;
+        match oid {
+            21 | 23 | 26 => Int32, // int2, int4, oid
+            20 => Int64,
+            700 => Float,
+            701 => Double,
+            1700 => Numeric,
+            16 => Boolean,
+            25 | 1043 | 1042 | 19 | 18 => Text, // text, varchar, bpchar, name, char
+            1082 => Date,
+            1083 | 1266 => Time,
+            1114 => Timestamp,
+            1184 => Timestamptz,
+            114 | 3802 => Json,
+            17 => Bytes,
+            2950 => Uuid,
+            1005 | 1007 => Int32Array,
+            1016 => Int64Array,
+            1021 => FloatArray,
+            1022 => DoubleArray,
+            1231 => NumericArray,
+            1000 => BooleanArray,
+            1009 | 1015 | 1014 => TextArray,
+            1115 | 1185 | 1182 => TimestampArray,
+            199 | 3807 => JsonArray,
+            1001 => BytesArray,
+            2951 => UuidArray,
+            _ => Unknown,
+        }
+    }
+}
+
+/// A value as a driver returns it. Drivers that use PostgreSQL's text protocol (most JavaScript
+/// drivers) return [`DbValue::Text`] for everything; the native driver decodes binary values into
+/// the typed variants. The engine decodes both forms into [`Value`]s using the schema's field type
+/// or the column type.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DbValue {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    /// Text as the database prints it, or a decoded text-like value (numeric, uuid, enum, json).
+    Text(String),
+    Bytes(Vec<u8>),
+    /// A timestamp in UTC (timestamptz converted; timestamp read as UTC; date at midnight; time on
+    /// 1970-01-01).
+    DateTime(chrono::NaiveDateTime),
+    List(Vec<DbValue>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub ty: ColumnType,
+}
+
+/// Rows of a query, column-major metadata and row-major values.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ResultSet {
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<DbValue>>,
+}
+
+/// An error reported by a driver. Database errors carry the SQLSTATE and the names of the objects
+/// involved; the engine maps them to its codes. `message` is for the log only: database messages
+/// can quote values, so it never reaches an error returned to a client.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DriverError {
+    Database {
+        sqlstate: String,
+        message: String,
+        constraint: Option<String>,
+        table: Option<String>,
+        column: Option<String>,
+    },
+    /// No connection became available in time.
+    PoolTimeout,
+    /// Could not connect, or the connection broke.
+    Connection(String),
+    /// The transaction is no longer usable (committed, rolled back, timed out).
+    TransactionClosed(String),
+    Other(String),
+}
+
+pub type DriverResult<T> = Result<T, DriverError>;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IsolationLevel {
+    ReadUncommitted,
+    #[default]
+    ReadCommitted,
+    RepeatableRead,
+    Serializable,
+    Snapshot,
+}
+
+impl IsolationLevel {
+    pub fn parse(s: &str) -> Option<IsolationLevel> {
+        Some(match s {
+            "ReadUncommitted" => IsolationLevel::ReadUncommitted,
+            "ReadCommitted" => IsolationLevel::ReadCommitted,
+            "RepeatableRead" => IsolationLevel::RepeatableRead,
+            "Serializable" => IsolationLevel::Serializable,
+            "Snapshot" => IsolationLevel::Snapshot,
+            _ => return None,
+        })
+    }
+
+    pub fn sql(self) -> &'static str {
+        match self {
+            IsolationLevel::ReadUncommitted => "READ UNCOMMITTED",
+            IsolationLevel::ReadCommitted => "READ COMMITTED",
+            IsolationLevel::RepeatableRead | IsolationLevel::Snapshot => "REPEATABLE READ",
+            IsolationLevel::Serializable => "SERIALIZABLE",
+        }
+    }
+}
+
+/// Something that runs statements: a pool, a connection, or an open transaction.
+#[allow(async_fn_in_trait)]
+pub trait Queryable {
+    /// Runs a statement that returns rows.
+    async fn query(&self, sql: &str, params: &[Value]) -> DriverResult<ResultSet>;
+    /// Runs a statement and returns the number of rows it affected.
+    async fn execute(&self, sql: &str, params: &[Value]) -> DriverResult<u64>;
+}
+
+/// A database reachable through a pool of connections.
+#[allow(async_fn_in_trait)]
+pub trait Driver: Queryable {
+    type Transaction: Transaction;
+
+    fn dialect(&self) -> Dialect;
+
+    /// Takes a connection and starts a transaction on it (`BEGIN` with the isolation level).
+    async fn begin(&self, isolation: Option<IsolationLevel>) -> DriverResult<Self::Transaction>;
+
+    /// Starts a transaction whose first statement is `sql` (its rows are not needed). A driver
+    /// that can pipeline sends both in one round trip; if either fails, the transaction ends and
+    /// its connection never goes back to the pool inside it.
+    async fn begin_with(&self, isolation: Option<IsolationLevel>, sql: &str, params: &[Value]) -> DriverResult<Self::Transaction> {
+        let tx = self.begin(isolation).await?;
+        match tx.query(sql, params).await {
+            Ok(_) => Ok(tx),
+            Err(e) => {
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// An open transaction holding one connection until it ends.
+#[allow(async_fn_in_trait)]
+pub trait Transaction: Queryable {
+    async fn commit(self) -> DriverResult<()>;
+    async fn rollback(self) -> DriverResult<()>;
+}

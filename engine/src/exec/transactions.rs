@@ -1,0 +1,172 @@
+//! Interactive transactions: begin, run requests, commit or roll back, by id. Shared by every
+//! binding so each one stays a thin shim.
+//!
+//! `max_wait` bounds the wait for a connection when the transaction starts; `timeout` bounds its
+//! whole life: once it has passed, the transaction is rolled back (by the next call to it, or by
+//! [`Transactions::expire`], which a binding calls from a timer of its runtime) and every later
+//! call fails with P2028. A transaction that fails to commit or roll back never goes back to the
+//! pool open: that is the driver's contract.
+
+use super::{Driver, IsolationLevel, Transaction, errors::map_driver_error};
+use crate::error::{Error, Result, codes};
+use crate::exec::defaults::Clock;
+use crate::schema::Schema;
+use futures_util::lock::Mutex as AsyncMutex;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Options of an interactive transaction, with Prisma's defaults.
+#[derive(Clone, Copy, Debug)]
+pub struct TxOptions {
+    pub isolation: Option<IsolationLevel>,
+    /// Milliseconds to wait for a connection (default 2000).
+    pub max_wait_ms: u64,
+    /// Milliseconds the transaction may live (default 5000).
+    pub timeout_ms: u64,
+}
+
+impl Default for TxOptions {
+    fn default() -> Self {
+        TxOptions { isolation: None, max_wait_ms: 2000, timeout_ms: 5000 }
+    }
+}
+
+struct Entry<T> {
+    tx: AsyncMutex<Option<T>>,
+    started_ms: i64,
+    timeout_ms: u64,
+}
+
+/// The open interactive transactions of one client.
+pub struct Transactions<T> {
+    open: Mutex<HashMap<String, Arc<Entry<T>>>>,
+    next: AtomicU64,
+    clock: Clock,
+}
+
+fn closed(message: impl Into<String>) -> Error {
+    Error::new(codes::TRANSACTION_CLOSED, message.into())
+}
+
+impl<T: Transaction> Transactions<T> {
+    pub fn new(clock: Clock) -> Self {
+        Transactions { open: Mutex::new(HashMap::new()), next: AtomicU64::new(1), clock }
+    }
+
+    fn now(&self) -> i64 {
+        (self.clock.0)()
+    }
+
+    fn get(&self, id: &str) -> Result<Arc<Entry<T>>> {
+        let open = self.open.lock().map_err(|_| Error::internal("transaction registry poisoned"))?;
+        open.get(id).cloned().ok_or_else(|| closed(format!("Transaction not found. Transaction ID is invalid, refers to an old closed transaction Quarry doesn't have information about anymore, or was obtained before disconnecting: {id}")))
+    }
+
+    fn remove(&self, id: &str) {
+        if let Ok(mut open) = self.open.lock() {
+            open.remove(id);
+        }
+    }
+
+    /// Starts a transaction. `sleep` is the host's timer (it bounds the wait for a connection).
+    pub async fn begin<D, S, F>(&self, driver: &D, schema: &Schema, options: TxOptions, sleep: S) -> Result<String>
+    where
+        D: Driver<Transaction = T>,
+        S: FnOnce(u64) -> F,
+        F: Future<Output = ()>,
+    {
+        use futures_util::future::{Either, select};
+        let begin = std::pin::pin!(driver.begin(options.isolation));
+        let timer = std::pin::pin!(sleep(options.max_wait_ms));
+        let tx = match select(begin, timer).await {
+            Either::Left((result, _)) => result.map_err(|e| map_driver_error(schema, e))?,
+            Either::Right(_) => {
+                return Err(Error::new(
+                    codes::TRANSACTION_CLOSED,
+                    format!("Unable to start a transaction in the given time ({} ms).", options.max_wait_ms),
+                ));
+            }
+        };
+        let id = format!("tx-{}", self.next.fetch_add(1, Ordering::Relaxed));
+        let entry = Arc::new(Entry { tx: AsyncMutex::new(Some(tx)), started_ms: self.now(), timeout_ms: options.timeout_ms });
+        self.open.lock().map_err(|_| Error::internal("transaction registry poisoned"))?.insert(id.clone(), entry);
+        Ok(id)
+    }
+
+    /// Runs `f` with the open transaction (requests of one transaction run one at a time).
+    pub async fn with<R>(&self, id: &str, f: impl AsyncFnOnce(&T) -> Result<R>) -> Result<R> {
+        let entry = self.get(id)?;
+        let mut guard = entry.tx.lock().await;
+        self.check_expiry(id, &entry, &mut guard).await?;
+        match guard.as_ref() {
+            Some(tx) => f(tx).await,
+            None => Err(closed(format!("Transaction already closed: {id}"))),
+        }
+    }
+
+    /// Runs one request inside the open transaction.
+    pub async fn request(&self, id: &str, engine: &crate::Engine, dialect: super::Dialect, request: &serde_json::Value, ctx: &crate::scope::TenantContext) -> Result<serde_json::Value> {
+        self.with(id, async |tx| engine.request_in(tx, dialect, request, ctx).await).await
+    }
+
+    async fn check_expiry(&self, id: &str, entry: &Entry<T>, guard: &mut Option<T>) -> Result<()> {
+        let elapsed = self.now() - entry.started_ms;
+        if elapsed <= entry.timeout_ms as i64 {
+            return Ok(());
+        }
+        if let Some(tx) = guard.take() {
+            let _ = tx.rollback().await;
+        }
+        self.remove(id);
+        Err(closed(format!(
+            "Transaction already closed: A query cannot be executed on an expired transaction. The timeout for this transaction was {} ms, however {elapsed} ms passed since the start of the transaction.",
+            entry.timeout_ms
+        )))
+    }
+
+    pub async fn commit(&self, id: &str, schema: &Schema) -> Result<()> {
+        self.end(id, schema, true).await
+    }
+
+    pub async fn rollback(&self, id: &str, schema: &Schema) -> Result<()> {
+        self.end(id, schema, false).await
+    }
+
+    async fn end(&self, id: &str, schema: &Schema, commit: bool) -> Result<()> {
+        let entry = self.get(id)?;
+        let mut guard = entry.tx.lock().await;
+        self.check_expiry(id, &entry, &mut guard).await?;
+        let tx = guard.take().ok_or_else(|| closed(format!("Transaction already closed: {id}")))?;
+        self.remove(id);
+        let result = if commit { tx.commit().await } else { tx.rollback().await };
+        result.map_err(|e| map_driver_error(schema, e))
+    }
+
+    /// Rolls the transaction back if its timeout has passed. Returns whether it did.
+    pub async fn expire(&self, id: &str) -> bool {
+        let Ok(entry) = self.get(id) else { return false };
+        let mut guard = entry.tx.lock().await;
+        self.check_expiry(id, &entry, &mut guard).await.is_err()
+    }
+
+    /// Rolls back every open transaction (disconnect).
+    pub async fn close_all(&self) {
+        let entries: Vec<Arc<Entry<T>>> = match self.open.lock() {
+            Ok(mut open) => open.drain().map(|(_, e)| e).collect(),
+            Err(_) => return,
+        };
+        for entry in entries {
+            if let Some(tx) = entry.tx.lock().await.take() {
+                let _ = tx.rollback().await;
+            }
+        }
+    }
+
+    /// Open transaction ids (for tests and diagnostics).
+    pub fn open_ids(&self) -> Vec<String> {
+        self.open.lock().map(|o| o.keys().cloned().collect()).unwrap_or_default()
+    }
+}
+

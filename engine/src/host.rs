@@ -1,0 +1,267 @@
+//! The entry point every binding calls: a client's engine, driver and open transactions, driven by
+//! JSON envelopes so that a binding only moves text across its boundary.
+//!
+//! The Wasm binding and the Node addon both wrap a [`Host`]; everything they would otherwise each
+//! decide — the options a client passes, whose tenant context a call runs under, one request or a
+//! batch, which interactive transaction it belongs to — is decided here, once.
+//!
+//! An envelope is
+//! `{ "request": <request or list>, "tenant"?: <id>, "unscoped"?: true, "transaction"?: "<id>",
+//! "isolationLevel"?: "Serializable" }`: a list is a batch (one transaction, all or nothing); a
+//! `transaction` runs the request(s) inside an open interactive transaction.
+
+use crate::error::{Result, codes};
+use crate::exec::defaults::Clock;
+use crate::exec::transactions::{Transactions, TxOptions};
+use crate::exec::{Dialect, Driver, IsolationLevel};
+use crate::query::QueryOptions;
+use crate::query::path::Path;
+use crate::scope::TenantContext;
+use crate::{Engine, EngineOptions};
+use serde_json::{Map, Value as Json, json};
+use std::future::Future;
+
+/// A client's engine over one driver, with its interactive transactions.
+pub struct Host<D: Driver> {
+    engine: Engine,
+    driver: D,
+    transactions: Transactions<D::Transaction>,
+}
+
+/// A parsed envelope.
+struct Envelope<'a> {
+    requests: Requests<'a>,
+    ctx: TenantContext,
+    transaction: Option<&'a str>,
+    isolation: Option<IsolationLevel>,
+}
+
+enum Requests<'a> {
+    One(&'a Json),
+    Batch(&'a [Json]),
+}
+
+fn object<'a>(v: &'a Json, path: &Path) -> Result<&'a Map<String, Json>> {
+    v.as_object().ok_or_else(|| path.error(codes::REQUEST_MALFORMED, "expected an object"))
+}
+
+fn only_keys(obj: &Map<String, Json>, path: &Path, allowed: &[&str]) -> Result<()> {
+    match obj.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) => Err(path.key(k).unknown("key", k, "", allowed)),
+        None => Ok(()),
+    }
+}
+
+fn isolation_level(v: Option<&Json>, path: &Path) -> Result<Option<IsolationLevel>> {
+    match v {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(s)) => IsolationLevel::parse(s).map(Some).ok_or_else(|| {
+            path.error(
+                codes::INVALID_VALUE,
+                "expected one of ReadUncommitted, ReadCommitted, RepeatableRead, Serializable, Snapshot",
+            )
+        }),
+        Some(_) => Err(path.error(codes::INVALID_VALUE, "expected the isolation level as a string")),
+    }
+}
+
+fn whole_number(v: Option<&Json>, path: &Path, default: u64) -> Result<u64> {
+    match v {
+        None | Some(Json::Null) => Ok(default),
+        Some(v) => v.as_u64().ok_or_else(|| path.error(codes::INVALID_VALUE, "expected a whole number")),
+    }
+}
+
+/// Engine options as a binding receives them:
+/// `{ "namespace"?: "app", "tenantField"?: "orgId", "maxTake"?: 1000, "maxDepth"?: 16,
+/// "rls"?: true }`.
+pub fn options_from_json(options: &Json, clock: Clock) -> Result<EngineOptions> {
+    let root = Path::root("options");
+    if options.is_null() {
+        return Ok(EngineOptions { clock, ..Default::default() });
+    }
+    let obj = object(options, &root)?;
+    only_keys(obj, &root, &["namespace", "tenantField", "maxTake", "maxDepth", "rls"])?;
+    let string = |key: &str| -> Result<Option<String>> {
+        match obj.get(key) {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
+            Some(_) => Err(root.key(key).error(codes::INVALID_VALUE, "expected a non-empty string")),
+        }
+    };
+    let defaults = QueryOptions::default();
+    let positive = |key: &str, default: u64| -> Result<u64> {
+        match whole_number(obj.get(key), &root.key(key), default)? {
+            0 => Err(root.key(key).error(codes::INVALID_VALUE, "expected a positive whole number")),
+            n => Ok(n),
+        }
+    };
+    Ok(EngineOptions {
+        namespace: string("namespace")?,
+        tenant_field: string("tenantField")?,
+        query: QueryOptions {
+            max_take: positive("maxTake", defaults.max_take as u64)?.min(i64::MAX as u64) as i64,
+            max_depth: positive("maxDepth", defaults.max_depth as u64)? as usize,
+        },
+        clock,
+        rls: match obj.get("rls") {
+            None | Some(Json::Null) => false,
+            Some(Json::Bool(b)) => *b,
+            Some(_) => return Err(root.key("rls").error(codes::INVALID_VALUE, "expected true or false")),
+        },
+    })
+}
+
+impl<D: Driver> Host<D> {
+    /// Parses the schema and options (see [`options_from_json`]). `clock` is the host's clock.
+    pub fn new(schema_text: &str, options: &Json, driver: D, clock: Clock) -> Result<Self> {
+        let engine = Engine::new(schema_text, options_from_json(options, clock)?)?;
+        Ok(Host { engine, driver, transactions: Transactions::new(clock) })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn driver(&self) -> &D {
+        &self.driver
+    }
+
+    /// What a client needs to know to build its API: `{ "models": ["User", ...] }` (ignored models
+    /// left out).
+    pub fn describe(&self) -> Json {
+        let models: Vec<&str> = self.engine.schema().models.iter().filter(|m| !m.ignored).map(|m| m.name.as_str()).collect();
+        json!({ "models": models })
+    }
+
+    /// What the connected role means for RLS mode (`W3001` superuser, `W3002` BYPASSRLS), as
+    /// `[{ code, message, meta }]`; empty when RLS mode is off. Hosts log these as warnings.
+    pub async fn warnings(&self) -> Result<Json> {
+        let warnings = self.engine.rls_warnings(&self.driver).await?;
+        Ok(Json::Array(warnings.iter().map(crate::error::Warning::to_json).collect()))
+    }
+
+    /// The CREATE statements of the schema, in order (see [`crate::ddl`]).
+    pub fn ddl(&self) -> Vec<String> {
+        crate::ddl::create_statements(self.engine.schema(), self.engine.options().namespace.as_deref())
+    }
+
+    fn envelope<'a>(&self, envelope: &'a Json) -> Result<Envelope<'a>> {
+        let root = Path::root("envelope");
+        let obj = object(envelope, &root)?;
+        only_keys(obj, &root, &["request", "tenant", "unscoped", "transaction", "isolationLevel"])?;
+        let requests = match obj.get("request") {
+            Some(Json::Array(items)) => Requests::Batch(items),
+            Some(one) => Requests::One(one),
+            None => return Err(root.key("request").error(codes::MISSING_ARGUMENT, "expected a request or a list of requests")),
+        };
+        let unscoped = match obj.get("unscoped") {
+            None | Some(Json::Bool(false)) => false,
+            Some(Json::Bool(true)) => true,
+            Some(_) => return Err(root.key("unscoped").error(codes::INVALID_VALUE, "expected true or false")),
+        };
+        let tenant = obj.get("tenant").filter(|t| !t.is_null());
+        let ctx = match (unscoped, tenant) {
+            (true, Some(_)) => {
+                return Err(root.error(codes::CONFLICTING_ARGUMENTS, "a call is either for a tenant or explicitly unscoped, not both"));
+            }
+            (true, None) => TenantContext::Unscoped,
+            (false, t) => TenantContext::from_json(self.engine.schema(), t)?,
+        };
+        let transaction = match obj.get("transaction") {
+            None | Some(Json::Null) => None,
+            Some(Json::String(id)) => Some(id.as_str()),
+            Some(_) => return Err(root.key("transaction").error(codes::INVALID_VALUE, "expected a transaction id")),
+        };
+        let isolation = isolation_level(obj.get("isolationLevel"), &root.key("isolationLevel"))?;
+        if isolation.is_some() && (transaction.is_some() || matches!(requests, Requests::One(_))) {
+            return Err(root.key("isolationLevel").error(
+                codes::CONFLICTING_ARGUMENTS,
+                "an isolation level applies to a batch or to the start of an interactive transaction",
+            ));
+        }
+        Ok(Envelope { requests, ctx, transaction, isolation })
+    }
+
+    /// Runs an envelope: one request, a batch, or either inside an interactive transaction.
+    pub async fn request(&self, envelope: &Json) -> Result<Json> {
+        let env = self.envelope(envelope)?;
+        let dialect = self.driver.dialect();
+        match (env.transaction, env.requests) {
+            (None, Requests::One(r)) => self.engine.request(&self.driver, r, &env.ctx).await,
+            (None, Requests::Batch(items)) => self.engine.batch(&self.driver, items, &env.ctx, env.isolation).await,
+            (Some(id), Requests::One(r)) => self.transactions.request(id, &self.engine, dialect, r, &env.ctx).await,
+            (Some(id), Requests::Batch(items)) => {
+                self.transactions
+                    .with(id, async |tx| {
+                        let mut results = Vec::with_capacity(items.len());
+                        for r in items {
+                            results.push(self.engine.request_in(tx, dialect, r, &env.ctx).await?);
+                        }
+                        Ok(Json::Array(results))
+                    })
+                    .await
+            }
+        }
+    }
+
+    /// The SQL and parameters of an envelope's request(s), without a database:
+    /// `{ "statements": [...] }` for one request, a list of those for a batch.
+    pub fn compile(&self, envelope: &Json) -> Result<Json> {
+        let env = self.envelope(envelope)?;
+        let dialect = self.driver.dialect();
+        match env.requests {
+            Requests::One(r) => self.engine.compile(r, &env.ctx, dialect),
+            Requests::Batch(items) => {
+                items.iter().map(|r| self.engine.compile(r, &env.ctx, dialect)).collect::<Result<Vec<_>>>().map(Json::Array)
+            }
+        }
+    }
+
+    /// Starts an interactive transaction: `{ "isolationLevel"?, "maxWait"?: ms, "timeout"?: ms }`
+    /// (Prisma's defaults: 2000 and 5000 ms). Returns `{ "id": "...", "timeout": ms }`; the binding
+    /// calls [`Host::expire`] from a timer after `timeout`. `sleep` is the host's timer.
+    pub async fn begin<S, F>(&self, options: &Json, sleep: S) -> Result<Json>
+    where
+        S: FnOnce(u64) -> F,
+        F: Future<Output = ()>,
+    {
+        let root = Path::root("options");
+        let defaults = TxOptions::default();
+        let options = if options.is_null() {
+            defaults
+        } else {
+            let obj = object(options, &root)?;
+            only_keys(obj, &root, &["isolationLevel", "maxWait", "timeout"])?;
+            TxOptions {
+                isolation: isolation_level(obj.get("isolationLevel"), &root.key("isolationLevel"))?,
+                max_wait_ms: whole_number(obj.get("maxWait"), &root.key("maxWait"), defaults.max_wait_ms)?,
+                timeout_ms: whole_number(obj.get("timeout"), &root.key("timeout"), defaults.timeout_ms)?,
+            }
+        };
+        let id = self.transactions.begin(&self.driver, self.engine.schema(), options, sleep).await?;
+        Ok(json!({ "id": id, "timeout": options.timeout_ms }))
+    }
+
+    pub async fn commit(&self, id: &str) -> Result<()> {
+        self.transactions.commit(id, self.engine.schema()).await
+    }
+
+    pub async fn rollback(&self, id: &str) -> Result<()> {
+        self.transactions.rollback(id, self.engine.schema()).await
+    }
+
+    /// Rolls the transaction back if its timeout has passed; whether it did.
+    pub async fn expire(&self, id: &str) -> bool {
+        self.transactions.expire(id).await
+    }
+
+    /// Rolls back every open interactive transaction (the client is closing).
+    pub async fn close(&self) {
+        self.transactions.close_all().await
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.driver.dialect()
+    }
+}

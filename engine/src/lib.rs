@@ -1,0 +1,201 @@
+//! Quarry's engine: the runtime-agnostic core.
+//!
+//! A Prisma schema and Prisma-Client-shaped query documents go in; parameterized SQL runs through a
+//! [`exec::Driver`]; nested JSON comes out. The crate does no I/O of its own and builds for
+//! `wasm32-unknown-unknown`. One module per stage, in the order data flows:
+//!
+//! - [`schema`]: schema text -> [`schema::Schema`]
+//! - `query`: request JSON -> validated query tree
+//! - `plan`: query tree -> statements + result shaping
+//! - `scope`: tenant scope on every statement (the only place tenant logic lives)
+//! - `sql`: the SQL tree and its rendering per dialect
+//! - [`exec`]: drives a plan over a driver, shapes rows into JSON
+//! - `rawsql`: raw SQL through the same scope pass
+//! - [`ddl`]: CREATE statements and RLS policies from a schema
+//! - [`error`]: one error type with stable codes
+//!
+//! [`host`] is the entry point the bindings (Wasm, Node addon) share: JSON envelopes in, JSON out.
+
+pub mod ddl;
+pub mod error;
+pub mod exec;
+pub mod host;
+pub mod plan;
+pub mod query;
+pub mod schema;
+pub mod scope;
+pub mod sql;
+pub mod value;
+
+pub use error::{Error, Result, Warning};
+
+use exec::{Dialect, Driver, IsolationLevel, Queryable, Transaction};
+use plan::{Plan, PlanOptions};
+use query::QueryOptions;
+use schema::{Schema, SchemaOptions};
+use scope::{Origin, TenantContext};
+use serde_json::Value as Json;
+
+/// Options of an [`Engine`], fixed when it is created.
+#[derive(Clone, Debug, Default)]
+pub struct EngineOptions {
+    /// The database schema (namespace) tables live in; `None` leaves names unqualified.
+    pub namespace: Option<String>,
+    /// Overrides the schema's tenant field name.
+    pub tenant_field: Option<String>,
+    pub query: QueryOptions,
+    /// Where generated defaults (uuid v7, cuid) get the time; the Wasm binding installs the
+    /// host's clock.
+    pub clock: exec::defaults::Clock,
+    /// Row-level security mode (PostgreSQL, with [`ddl::rls_statements`] applied): every request
+    /// under a tenant runs in a transaction that first sets the tenant with a bound,
+    /// transaction-local `set_config` ([`scope::rls::SET_TENANT_SQL`]), so the database's policies
+    /// hold even for SQL the scope pass never saw. The scope pass still runs: two walls.
+    pub rls: bool,
+}
+
+/// The engine: a parsed schema plus options. Cheap to share; every method takes `&self`.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    schema: Schema,
+    options: EngineOptions,
+}
+
+impl Engine {
+    pub fn new(schema_text: &str, options: EngineOptions) -> Result<Engine> {
+        let schema = Schema::parse_with(schema_text, &SchemaOptions { tenant_field: options.tenant_field.clone() })?;
+        Ok(Engine { schema, options })
+    }
+
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    pub fn options(&self) -> &EngineOptions {
+        &self.options
+    }
+
+    /// Validates, plans and scopes a request: the statements that would run.
+    pub fn plan(&self, request: &Json, ctx: &TenantContext) -> Result<Plan> {
+        let req = query::parse_request(&self.schema, request, &self.options.query)?;
+        let namespace = self.options.namespace.as_deref();
+        let mut plan = plan::plan(&self.schema, &req, &PlanOptions { namespace: self.options.namespace.clone() })?;
+        scope::guard_foreign_keys(&self.schema, namespace, ctx, &mut plan)?;
+        for stmt in plan.statements_mut() {
+            scope::scope(&self.schema, namespace, ctx, stmt, Origin::Generated)?;
+        }
+        Ok(plan)
+    }
+
+    /// The SQL and parameters a request runs, without a database:
+    /// `{ "statements": [{ "sql": "...", "params": [...] }] }`. In RLS mode a request under a tenant
+    /// starts with the statement that sets the tenant.
+    pub fn compile(&self, request: &Json, ctx: &TenantContext, dialect: Dialect) -> Result<Json> {
+        let plan = self.plan(request, ctx)?;
+        let setting = self.tenant_setting(ctx).map(|(text, params)| {
+            serde_json::json!({ "sql": text, "params": params.iter().map(value::Value::to_json).collect::<Vec<_>>() })
+        });
+        let statements: Vec<Json> = setting
+            .into_iter()
+            .chain(plan.statements().into_iter().map(|s| {
+                let placeholders: Vec<value::Value> = (0..s.params.len()).map(|_| value::Value::Null).collect();
+                let (text, _) = sql::render(&s.ast, &placeholders, dialect);
+                serde_json::json!({ "sql": text, "params": s.params.iter().map(exec::describe_param).collect::<Vec<_>>() })
+            }))
+            .collect();
+        Ok(serde_json::json!({ "statements": statements }))
+    }
+
+    /// Runs one request. Plans of several statements run in a transaction, and so does every
+    /// request under a tenant in RLS mode.
+    pub async fn request<D: Driver>(&self, driver: &D, request: &Json, ctx: &TenantContext) -> Result<Json> {
+        let plan = self.plan(request, ctx)?;
+        let setting = self.tenant_setting(ctx);
+        if !plan.needs_transaction() && setting.is_none() {
+            return exec::run_plan(driver, &self.schema, &plan, driver.dialect(), self.options.clock).await;
+        }
+        let tx = self.begin(driver, None, setting).await?;
+        let result = exec::run_plan(&tx, &self.schema, &plan, driver.dialect(), self.options.clock).await;
+        self.finish(tx, result).await
+    }
+
+    /// Runs one request inside a transaction the caller holds open. In RLS mode the request first
+    /// sets its tenant in that transaction (or clears it when it has none), so requests of one
+    /// interactive transaction each see their own tenant.
+    pub async fn request_in<Q: Queryable>(&self, conn: &Q, dialect: Dialect, request: &Json, ctx: &TenantContext) -> Result<Json> {
+        let plan = self.plan(request, ctx)?;
+        if self.options.rls {
+            self.set_tenant(conn, Some(scope::rls::set_tenant_in_transaction(ctx))).await?;
+        }
+        exec::run_plan(conn, &self.schema, &plan, dialect, self.options.clock).await
+    }
+
+    /// In RLS mode: the statement that opens the request's transaction, if the context needs one.
+    fn tenant_setting(&self, ctx: &TenantContext) -> Option<scope::rls::Statement> {
+        if self.options.rls { scope::rls::set_tenant(ctx) } else { None }
+    }
+
+    async fn set_tenant<Q: Queryable>(&self, q: &Q, setting: Option<scope::rls::Statement>) -> Result<()> {
+        if let Some((text, params)) = setting {
+            q.query(text, &params).await.map_err(|e| exec::errors::map_driver_error(&self.schema, e))?;
+        }
+        Ok(())
+    }
+
+    /// Starts a transaction, opened by the tenant setting when there is one (in one round trip
+    /// where the driver can pipeline).
+    async fn begin<D: Driver>(&self, driver: &D, isolation: Option<IsolationLevel>, setting: Option<scope::rls::Statement>) -> Result<D::Transaction> {
+        let tx = match setting {
+            Some((text, params)) => driver.begin_with(isolation, text, &params).await,
+            None => driver.begin(isolation).await,
+        };
+        tx.map_err(|e| exec::errors::map_driver_error(&self.schema, e))
+    }
+
+    /// Checks that the connected role is subject to row-level security; a host calls it once
+    /// after connecting and logs what it returns. Empty outside RLS mode (nothing is asked of the
+    /// database) and when the role is fine; a warning when it is a superuser or has BYPASSRLS.
+    pub async fn rls_warnings<Q: Queryable>(&self, q: &Q) -> Result<Vec<Warning>> {
+        if !self.options.rls {
+            return Ok(Vec::new());
+        }
+        let rows = q.query(scope::rls::ROLE_CHECK_SQL, &[]).await.map_err(|e| exec::errors::map_driver_error(&self.schema, e))?;
+        Ok(scope::rls::role_warnings(&rows))
+    }
+
+    /// Runs a list of requests in one transaction: all or nothing. In RLS mode under a tenant the
+    /// transaction starts by setting the tenant.
+    pub async fn batch<D: Driver>(
+        &self,
+        driver: &D,
+        requests: &[Json],
+        ctx: &TenantContext,
+        isolation: Option<IsolationLevel>,
+    ) -> Result<Json> {
+        let plans = requests.iter().map(|r| self.plan(r, ctx)).collect::<Result<Vec<_>>>()?;
+        let tx = self.begin(driver, isolation, self.tenant_setting(ctx)).await?;
+        let outcome = async {
+            let mut results = Vec::with_capacity(plans.len());
+            for plan in &plans {
+                results.push(exec::run_plan(&tx, &self.schema, plan, driver.dialect(), self.options.clock).await?);
+            }
+            Ok(Json::Array(results))
+        }
+        .await;
+        self.finish(tx, outcome).await
+    }
+
+    /// Commits on success, rolls back on failure (keeping the original error).
+    async fn finish<T: Transaction>(&self, tx: T, result: Result<Json>) -> Result<Json> {
+        match result {
+            Ok(v) => {
+                tx.commit().await.map_err(|e| exec::errors::map_driver_error(&self.schema, e))?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        }
+    }
+}
