@@ -1,0 +1,185 @@
+//! Quarry's native PostgreSQL driver: the engine's [`Driver`] over tokio-postgres, with a
+//! deadpool pool, statements prepared once per connection (unnamed statements in PgBouncer
+//! transaction mode, where each new connection first learns the schema's types), TLS with rustls
+//! (`sslmode` as in libpq), and values sent in PostgreSQL's text format so the server's own input
+//! functions read them whatever type it inferred.
+
+mod config;
+mod tls;
+mod values;
+
+pub use config::{ConnectionOptions, SslMode};
+
+use deadpool_postgres::{Hook, HookError, Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime, Timeouts};
+use quarry_engine::exec::{Dialect, Driver, DriverError, DriverResult, IsolationLevel, Queryable, ResultSet, Transaction};
+use quarry_engine::value::Value;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio_postgres::NoTls;
+
+/// A pool of connections to one PostgreSQL database.
+#[derive(Clone)]
+pub struct PgDriver {
+    pool: Pool,
+    options: ConnectionOptions,
+}
+
+impl PgDriver {
+    /// Connects lazily: the pool opens connections on first use. The URL is
+    /// `postgres://user:password@host:port/database?schema=…&connection_limit=…&pool_timeout=…
+    /// &connect_timeout=…&pgbouncer=true&sslmode=disable|prefer|require|verify-ca|verify-full
+    /// &sslrootcert=…`.
+    pub async fn connect(url: &str) -> Result<PgDriver, DriverError> {
+        let options = ConnectionOptions::parse(url)?;
+        let manager_config = ManagerConfig { recycling_method: RecyclingMethod::Fast };
+        let manager = match tls::connector(&options)? {
+            Some(tls) => Manager::from_config(options.pg.clone(), tls, manager_config),
+            None => Manager::from_config(options.pg.clone(), NoTls, manager_config),
+        };
+        let mut builder = Pool::builder(manager)
+            .max_size(options.connection_limit)
+            .timeouts(Timeouts {
+                wait: Some(options.pool_timeout),
+                create: Some(options.connect_timeout),
+                recycle: Some(options.connect_timeout),
+            })
+            .runtime(Runtime::Tokio1);
+        if options.pgbouncer {
+            let mut schemas = vec![options.schema.clone()];
+            if options.schema != "public" {
+                schemas.push("public".into());
+            }
+            builder = builder.post_create(Hook::async_fn(move |client, _| {
+                let schemas = schemas.clone();
+                Box::pin(async move { values::learn_types(client, &schemas).await.map_err(HookError::Backend) })
+            }));
+        }
+        let pool = builder.build().map_err(|e| DriverError::Connection(e.to_string()))?;
+        Ok(PgDriver { pool, options })
+    }
+
+    pub fn options(&self) -> &ConnectionOptions {
+        &self.options
+    }
+
+    /// The PostgreSQL schema tables live in (`schema=` in the URL, default `public`).
+    pub fn namespace(&self) -> &str {
+        &self.options.schema
+    }
+
+    /// Closes the pool; connections in use close when they are returned.
+    pub fn close(&self) {
+        self.pool.close();
+    }
+
+    async fn conn(&self) -> DriverResult<Object> {
+        self.pool.get().await.map_err(values::pool_error)
+    }
+}
+
+impl Queryable for PgDriver {
+    async fn query(&self, sql: &str, params: &[Value]) -> DriverResult<ResultSet> {
+        let conn = self.conn().await?;
+        values::query(&conn, self.options.pgbouncer, sql, params).await
+    }
+
+    async fn execute(&self, sql: &str, params: &[Value]) -> DriverResult<u64> {
+        let conn = self.conn().await?;
+        values::execute(&conn, self.options.pgbouncer, sql, params).await
+    }
+}
+
+impl Driver for PgDriver {
+    type Transaction = PgTransaction;
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    async fn begin(&self, isolation: Option<IsolationLevel>) -> DriverResult<PgTransaction> {
+        let conn = self.conn().await?;
+        conn.batch_execute(&begin_sql(isolation)).await.map_err(values::pg_error)?;
+        Ok(PgTransaction { conn: Some(conn), pgbouncer: self.options.pgbouncer, open: AtomicBool::new(true) })
+    }
+
+    /// `BEGIN` and the first statement pipelined: tokio-postgres writes requests in the order
+    /// they are first polled, so the server runs them in that order, in one round trip.
+    async fn begin_with(&self, isolation: Option<IsolationLevel>, sql: &str, params: &[Value]) -> DriverResult<PgTransaction> {
+        let conn = self.conn().await?;
+        let begin = begin_sql(isolation);
+        let (began, first) = futures_util::future::join(conn.batch_execute(&begin), values::query(&conn, self.options.pgbouncer, sql, params)).await;
+        // On failure the transaction is dropped, which detaches its connection from the pool.
+        let tx = PgTransaction { conn: Some(conn), pgbouncer: self.options.pgbouncer, open: AtomicBool::new(true) };
+        began.map_err(values::pg_error)?;
+        first?;
+        Ok(tx)
+    }
+}
+
+fn begin_sql(isolation: Option<IsolationLevel>) -> String {
+    match isolation {
+        Some(level) => format!("BEGIN ISOLATION LEVEL {}", level.sql()),
+        None => "BEGIN".to_owned(),
+    }
+}
+
+/// An open transaction holding one pooled connection. Dropped without `commit` or `rollback`,
+/// its connection is detached from the pool and closed, so no pooled connection is ever handed
+/// out inside a transaction.
+pub struct PgTransaction {
+    conn: Option<Object>,
+    pgbouncer: bool,
+    open: AtomicBool,
+}
+
+impl PgTransaction {
+    fn conn(&self) -> DriverResult<&Object> {
+        match &self.conn {
+            Some(c) if self.open.load(Ordering::Acquire) => Ok(c),
+            _ => Err(DriverError::TransactionClosed("the transaction has already ended".into())),
+        }
+    }
+
+    async fn end(mut self, sql: &str) -> DriverResult<()> {
+        let result = match self.conn.as_ref() {
+            Some(c) => c.batch_execute(sql).await.map_err(values::pg_error),
+            None => Err(DriverError::TransactionClosed("the transaction has already ended".into())),
+        };
+        if result.is_ok() {
+            // Back to the pool, clean.
+            self.open.store(false, Ordering::Release);
+            self.conn.take();
+        }
+        // On failure `Drop` detaches the connection.
+        result
+    }
+}
+
+impl Drop for PgTransaction {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            // Still inside BEGIN: never return this connection to the pool.
+            let client = Object::take(conn);
+            drop(client);
+        }
+    }
+}
+
+impl Queryable for PgTransaction {
+    async fn query(&self, sql: &str, params: &[Value]) -> DriverResult<ResultSet> {
+        values::query(self.conn()?, self.pgbouncer, sql, params).await
+    }
+
+    async fn execute(&self, sql: &str, params: &[Value]) -> DriverResult<u64> {
+        values::execute(self.conn()?, self.pgbouncer, sql, params).await
+    }
+}
+
+impl Transaction for PgTransaction {
+    async fn commit(self) -> DriverResult<()> {
+        self.end("COMMIT").await
+    }
+
+    async fn rollback(self) -> DriverResult<()> {
+        self.end("ROLLBACK").await
+    }
+}
