@@ -1,0 +1,128 @@
+//! The bindings' entry point (`quarry_engine::host`) against the real PostgreSQL: options and
+//! envelopes as JSON, one request or a batch, tenant or unscoped, interactive transactions by id,
+//! and the errors for envelopes that do not make sense.
+
+use quarry_conformance as corpus;
+use quarry_engine::exec::Driver;
+use quarry_engine::host::Host;
+use quarry_postgres::PgDriver;
+use serde_json::{Value as Json, json};
+use std::time::Duration;
+
+fn url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+async fn setup(name: &str) -> (Host<PgDriver>, String) {
+    let ns = format!("host_{name}_{}", std::process::id());
+    let driver = PgDriver::connect(&url()).await.expect("connect");
+    let schema = corpus::read_file("fixtures/schemas/bench.prisma");
+    let host = Host::new(&schema, &json!({ "namespace": ns }), driver, Default::default()).expect("host");
+    corpus::prepare(host.driver(), host.engine(), &ns, Some(&corpus::read_file("corpus/seeds/blog.sql"))).await.expect("prepare");
+    (host, ns)
+}
+
+fn sleep(ms: u64) -> impl std::future::Future<Output = ()> {
+    tokio::time::sleep(Duration::from_millis(ms))
+}
+
+fn count_posts() -> Json {
+    json!({"model": "Post", "action": "count"})
+}
+
+async fn code(host: &Host<PgDriver>, envelope: Json) -> String {
+    host.request(&envelope).await.expect_err("expected an error").code().to_owned()
+}
+
+#[tokio::test]
+async fn envelopes_choose_tenant_batch_and_unscoped() {
+    let (host, ns) = setup("envelopes").await;
+    assert_eq!(host.request(&json!({"request": count_posts(), "tenant": 1})).await.unwrap(), json!(5));
+    assert_eq!(host.request(&json!({"request": count_posts(), "tenant": "2"})).await.unwrap(), json!(2));
+    assert_eq!(host.request(&json!({"request": count_posts(), "unscoped": true})).await.unwrap(), json!(7));
+    let batch = json!({"request": [count_posts(), {"model": "User", "action": "count"}], "tenant": 2, "isolationLevel": "Serializable"});
+    assert_eq!(host.request(&batch).await.unwrap(), json!([2, 2]));
+    // No tenant: scoped models fail closed.
+    assert_eq!(code(&host, json!({"request": count_posts()})).await, "Q3001");
+    assert_eq!(code(&host, json!({"request": count_posts(), "tenant": null})).await, "Q3001");
+    corpus::drop_namespace(host.driver(), &ns).await;
+}
+
+#[tokio::test]
+async fn malformed_envelopes_are_refused_with_a_path() {
+    let (host, ns) = setup("malformed").await;
+    let e = host.request(&json!({"request": count_posts(), "tenant": 1, "unscoped": true})).await.unwrap_err();
+    assert_eq!(e.code(), "Q2009");
+    let e = host.request(&json!({"request": count_posts(), "tennant": 1})).await.unwrap_err();
+    assert_eq!((e.code(), e.meta()["path"].as_str()), ("Q2004", Some("envelope.tennant")));
+    assert!(e.message().contains("did you mean \"tenant\""), "{}", e.message());
+    let e = host.request(&json!({"tenant": 1})).await.unwrap_err();
+    assert_eq!((e.code(), e.meta()["path"].as_str()), ("Q2006", Some("envelope.request")));
+    let e = host.request(&json!({"request": count_posts(), "tenant": 1, "isolationLevel": "Serializable"})).await.unwrap_err();
+    assert_eq!(e.code(), "Q2009");
+    let e = host.request(&json!({"request": [count_posts()], "tenant": 1, "isolationLevel": "Chaos"})).await.unwrap_err();
+    assert_eq!((e.code(), e.meta()["path"].as_str()), ("Q2005", Some("envelope.isolationLevel")));
+    let e = host.request(&json!({"request": count_posts(), "unscoped": "yes"})).await.unwrap_err();
+    assert_eq!(e.code(), "Q2005");
+    assert_eq!(host.request(&json!([])).await.unwrap_err().code(), "Q2001");
+    corpus::drop_namespace(host.driver(), &ns).await;
+}
+
+#[tokio::test]
+async fn options_are_checked() {
+    let driver = || async { PgDriver::connect(&url()).await.expect("connect") };
+    let schema = corpus::read_file("fixtures/schemas/bench.prisma");
+    let e = Host::new(&schema, &json!({"namespace": 3}), driver().await, Default::default()).err().expect("error");
+    assert_eq!((e.code(), e.meta()["path"].as_str()), ("Q2005", Some("options.namespace")));
+    let e = Host::new(&schema, &json!({"maxTake": 0}), driver().await, Default::default()).err().expect("error");
+    assert_eq!(e.code(), "Q2005");
+    let e = Host::new(&schema, &json!({"namespaces": "x"}), driver().await, Default::default()).err().expect("error");
+    assert_eq!(e.code(), "Q2004");
+    let host = Host::new(&schema, &json!({"maxTake": 2}), driver().await, Default::default()).expect("host");
+    let e = host.compile(&json!({"request": {"model": "Post", "action": "findMany", "args": {"take": 3}}, "tenant": 1})).unwrap_err();
+    assert_eq!(e.code(), "Q2008");
+    assert_eq!(host.describe(), json!({"models": ["Tenant", "User", "Post", "Comment"]}));
+}
+
+#[tokio::test]
+async fn interactive_transactions_by_id() {
+    let (host, ns) = setup("interactive").await;
+    let create = json!({"model": "Post", "action": "create", "args": {"data": {"title": "t", "author": {"connect": {"id": 1}}}}});
+    let begun = host.begin(&json!({"isolationLevel": "RepeatableRead", "timeout": 10_000}), sleep).await.unwrap();
+    let id = begun["id"].as_str().unwrap().to_owned();
+    assert_eq!(begun["timeout"], json!(10_000));
+    host.request(&json!({"request": create, "tenant": 1, "transaction": id})).await.unwrap();
+    // A batch inside the transaction sees its own write; outside, nothing is visible yet.
+    let inside = host.request(&json!({"request": [count_posts(), count_posts()], "tenant": 1, "transaction": id})).await.unwrap();
+    assert_eq!(inside, json!([6, 6]));
+    assert_eq!(host.request(&json!({"request": count_posts(), "tenant": 1})).await.unwrap(), json!(5));
+    host.rollback(&id).await.unwrap();
+    assert_eq!(host.request(&json!({"request": count_posts(), "tenant": 1})).await.unwrap(), json!(5));
+    assert_eq!(code(&host, json!({"request": count_posts(), "tenant": 1, "transaction": id})).await, "P2028");
+
+    let id = host.begin(&Json::Null, sleep).await.unwrap()["id"].as_str().unwrap().to_owned();
+    host.request(&json!({"request": create, "tenant": 1, "transaction": id})).await.unwrap();
+    host.commit(&id).await.unwrap();
+    assert_eq!(host.request(&json!({"request": count_posts(), "tenant": 1})).await.unwrap(), json!(6));
+    let e = host.begin(&json!({"timeout": -1}), sleep).await.unwrap_err();
+    assert_eq!((e.code(), e.meta()["path"].as_str()), ("Q2005", Some("options.timeout")));
+    // An isolation level belongs to the start of the transaction, not to its requests.
+    let id = host.begin(&Json::Null, sleep).await.unwrap()["id"].as_str().unwrap().to_owned();
+    let e = host.request(&json!({"request": [count_posts()], "tenant": 1, "transaction": id, "isolationLevel": "Serializable"})).await.unwrap_err();
+    assert_eq!(e.code(), "Q2009");
+    host.close().await;
+    assert_eq!(code(&host, json!({"request": count_posts(), "tenant": 1, "transaction": id})).await, "P2028");
+    corpus::drop_namespace(host.driver(), &ns).await;
+}
+
+#[tokio::test]
+async fn compile_needs_no_database() {
+    let (host, ns) = setup("compile").await;
+    let out = host.compile(&json!({"request": [count_posts(), count_posts()], "tenant": 7})).unwrap();
+    let statements = out.as_array().unwrap();
+    assert_eq!(statements.len(), 2);
+    assert_eq!(statements[0]["statements"][0]["params"], json!([7]));
+    assert_eq!(host.dialect(), host.driver().dialect());
+    assert!(host.ddl().iter().any(|s| s.starts_with(&format!("CREATE TABLE \"{ns}\".\"Post\""))), "{:?}", host.ddl());
+    corpus::drop_namespace(host.driver(), &ns).await;
+}

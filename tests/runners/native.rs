@@ -1,0 +1,135 @@
+//! Runs the conformance corpus on the native path: the engine over tokio-postgres against the
+//! PostgreSQL in `DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/test`). Each suite
+//! gets its own PostgreSQL schema (each case of a write suite gets its own), so cases run in
+//! parallel. An unreachable database fails the run.
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use quarry_conformance::{self as corpus, Case, Suite};
+use quarry_engine::{Engine, EngineOptions};
+use quarry_postgres::PgDriver;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime"))
+}
+
+fn database_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+fn driver() -> &'static PgDriver {
+    static DRIVER: OnceLock<PgDriver> = OnceLock::new();
+    DRIVER.get_or_init(|| {
+        let url = format!("{}{}connection_limit=8", database_url(), if database_url().contains('?') { "&" } else { "?" });
+        runtime()
+            .block_on(async { PgDriver::connect(&url).await })
+            .unwrap_or_else(|e| panic!("cannot connect to PostgreSQL at {}: {e:?}", database_url()))
+    })
+}
+
+/// A prepared, seeded namespace per read suite, created by the first case that needs it.
+struct Shared {
+    namespaces: Mutex<HashMap<String, Arc<OnceLock<Result<String, String>>>>>,
+    created: Mutex<Vec<String>>,
+}
+
+fn shared() -> &'static Shared {
+    static S: OnceLock<Shared> = OnceLock::new();
+    S.get_or_init(|| Shared { namespaces: Mutex::new(HashMap::new()), created: Mutex::new(Vec::new()) })
+}
+
+fn engine_for(suite: &Suite, namespace: &str) -> Result<Engine, String> {
+    let schema = corpus::read_file(&suite.schema);
+    Engine::new(&schema, EngineOptions { namespace: Some(namespace.to_owned()), ..Default::default() })
+        .map_err(|e| format!("schema {}: {e:?}", suite.schema))
+}
+
+async fn prepare(suite: &Suite, namespace: &str) -> Result<(), String> {
+    let engine = engine_for(suite, namespace)?;
+    let seed = suite.seed.as_deref().map(corpus::read_file);
+    corpus::prepare(driver(), &engine, namespace, seed.as_deref()).await?;
+    shared().created.lock().map_err(|e| e.to_string())?.push(namespace.to_owned());
+    Ok(())
+}
+
+fn read_namespace(suite: &Suite) -> Result<String, String> {
+    let cell = {
+        let mut map = shared().namespaces.lock().map_err(|e| e.to_string())?;
+        map.entry(suite.name.clone()).or_default().clone()
+    };
+    cell.get_or_init(|| {
+        let ns = format!("qc_{}_{}", suite.name, std::process::id());
+        runtime().block_on(prepare(suite, &ns)).map(|()| ns)
+    })
+    .clone()
+}
+
+async fn run_case(suite: &Suite, case: &Case, namespace: &str) -> Result<(), String> {
+    let engine = engine_for(suite, namespace)?;
+    // An invalid tenant id is the case's outcome, like any other error.
+    let outcome = match case.context(&engine) {
+        Ok(ctx) => corpus::run_request(driver(), &engine, &case.request, &ctx).await,
+        Err(e) => Err(e),
+    };
+    corpus::check(case, &outcome)?;
+    for (i, after) in case.after.iter().enumerate() {
+        let ctx = if after.unscoped {
+            quarry_engine::scope::TenantContext::Unscoped
+        } else {
+            quarry_engine::scope::TenantContext::from_json(engine.schema(), after.tenant.as_ref()).map_err(|e| format!("{e:?}"))?
+        };
+        let got = corpus::run_request(driver(), &engine, &after.request, &ctx).await.map_err(|e| format!("after[{i}]: {e:?}"))?;
+        corpus::compare(&after.result, &got).map_err(|e| format!("after[{i}]: {e}"))?;
+    }
+    Ok(())
+}
+
+fn run(suite: &Suite, index: usize) -> Result<(), String> {
+    let case = &suite.cases[index];
+    if suite.mode == "write" {
+        let ns = format!("qc_{}_{index}_{}", suite.name, std::process::id());
+        runtime().block_on(async {
+            prepare(suite, &ns).await?;
+            let result = run_case(suite, case, &ns).await;
+            corpus::drop_namespace(driver(), &ns).await;
+            result
+        })
+    } else {
+        let ns = read_namespace(suite)?;
+        runtime().block_on(run_case(suite, case, &ns))
+    }
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    // Connect before any case runs: cases block on the runtime themselves.
+    let _ = driver();
+    let suites: Vec<Arc<Suite>> = corpus::load_suites().into_iter().map(Arc::new).collect();
+    let known = corpus::known_failures("native");
+    let mut trials = Vec::new();
+    for suite in &suites {
+        for (i, case) in suite.cases.iter().enumerate() {
+            let id = corpus::case_id(suite, case);
+            let expected_to_fail = known.contains(&id);
+            let suite = Arc::clone(suite);
+            trials.push(Trial::test(id, move || match (run(&suite, i), expected_to_fail) {
+                (Ok(()), false) => Ok(()),
+                (Err(e), false) => Err(Failed::from(e)),
+                (Err(_), true) => Ok(()),
+                (Ok(()), true) => Err(Failed::from("listed in known-failures/native.txt but passes: remove it from the list")),
+            }));
+        }
+    }
+    let conclusion = libtest_mimic::run(&args, trials);
+    let created = shared().created.lock().map(|c| c.clone()).unwrap_or_default();
+    if !created.is_empty() {
+        runtime().block_on(async {
+            for ns in created {
+                corpus::drop_namespace(driver(), &ns).await;
+            }
+        });
+    }
+    conclusion.exit();
+}

@@ -1,0 +1,139 @@
+// Runs the conformance corpus through the npm package on one backend: each case's request goes
+// through the client a JavaScript user writes (`db.$forTenant(t).post.findMany(args)`, batches
+// through `$transaction([...])`), with the case's tagged argument values turned into Date,
+// bigint, Decimal and Uint8Array first; results are compared as the user gets them. The few
+// cases about malformed request documents (an unknown model, a request that is not an object),
+// which no client call can produce, go to the engine directly. Read suites share one seeded
+// namespace; each write case gets its own.
+
+import { after, describe, test } from "node:test";
+import { JsonNull, createClient, delegateName } from "quarry";
+import { Engine } from "../../../../npm/dist/npm/src/engine.js";
+import { decode } from "../../../../npm/dist/npm/src/values.js";
+import { dropNamespace, openBackend, prepareNamespace } from "./backends.mjs";
+import { assertError, assertSame, caseId, expectOutcome, knownFailures, loadSuites, readTestFile } from "./corpus.mjs";
+
+const tagged = (v) => (v === undefined ? undefined : decode(structuredClone(v)));
+
+/**
+ * A case's arguments as a JavaScript user writes them: Date, bigint, Decimal, Uint8Array for the
+ * tagged values, plain values in Json fields, and `JsonNull` for the JSON null.
+ */
+function forClient(v) {
+  if (Array.isArray(v)) return v.map(forClient);
+  if (v === null || typeof v !== "object") return v;
+  const keys = Object.keys(v);
+  if (keys.length === 2 && typeof v.$type === "string" && "value" in v) {
+    if (v.$type === "Json") return v.value === null ? JsonNull : structuredClone(v.value);
+    return tagged(v);
+  }
+  return Object.fromEntries(keys.map((k) => [k, forClient(v[k])]));
+}
+
+function clientFor(suite, adapter, namespace) {
+  return createClient({ schema: readTestFile(suite.schema), adapter, namespace });
+}
+
+function viewOf(db, c) {
+  if (c.unscoped) return db.$unscoped();
+  return "tenant" in c ? db.$forTenant(c.tenant) : db;
+}
+
+/** The client call for one request document, or undefined when no call can express it. */
+function call(view, request) {
+  if (request === null || typeof request !== "object" || Array.isArray(request)) return undefined;
+  const { model, action, args, ...rest } = request;
+  if (Object.keys(rest).length > 0 || typeof model !== "string") return undefined;
+  const delegate = view[delegateName(model)];
+  if (!delegate || typeof delegate[action] !== "function") return undefined;
+  return delegate[action](forClient(args));
+}
+
+async function run(suite, adapter, namespace, db, c) {
+  const view = viewOf(db, c);
+  if (Array.isArray(c.request)) {
+    const calls = c.request.map((r) => call(view, r));
+    if (calls.every((p) => p !== undefined)) return view.$transaction(calls);
+  } else {
+    const p = call(view, c.request);
+    if (p !== undefined) return p;
+  }
+  const engine = new Engine(readTestFile(suite.schema), { namespace }, adapter);
+  const ctx = c.unscoped ? { unscoped: true } : "tenant" in c ? { tenant: c.tenant } : {};
+  return decode(await engine.request({ request: c.request, ...ctx }));
+}
+
+async function check(suite, adapter, namespace, c) {
+  const db = clientFor(suite, adapter, namespace);
+  let outcome;
+  let failure;
+  try {
+    outcome = await run(suite, adapter, namespace, db, c);
+  } catch (e) {
+    failure = e;
+  }
+  if (c.error) {
+    if (failure === undefined) throw new Error(`expected error ${c.error.code} but got a result: ${JSON.stringify(outcome)}`);
+    assertError(c.error, failure);
+  } else {
+    if (failure !== undefined) throw failure;
+    assertSame(tagged(c.result), outcome);
+  }
+  for (const [i, a] of (c.after ?? []).entries()) {
+    const got = await call(viewOf(db, a), a.request);
+    assertSame(tagged(a.result), got, `after[${i}]`);
+  }
+}
+
+export async function runCorpus(backendName) {
+  const backend = await openBackend(backendName);
+  const label = `wasm-${backendName}`;
+  const known = knownFailures(label);
+  const created = [];
+  const readNamespaces = new Map();
+  const suffix = `${process.pid}_${Date.now() % 100000}`;
+
+  async function prepare(suite, namespace) {
+    const ddl = clientFor(suite, backend.adapter, namespace).$ddl();
+    const seed = suite.seed ? readTestFile(suite.seed) : undefined;
+    await prepareNamespace(backend.adapter, ddl, namespace, seed);
+  }
+
+  function readNamespace(suite) {
+    if (!readNamespaces.has(suite.name)) {
+      const ns = `qn_${suite.name}_${suffix}`;
+      readNamespaces.set(
+        suite.name,
+        prepare(suite, ns).then(() => {
+          created.push(ns);
+          return ns;
+        }),
+      );
+    }
+    return readNamespaces.get(suite.name);
+  }
+
+  after(async () => {
+    for (const ns of created) await dropNamespace(backend.adapter, ns);
+    await backend.close();
+  });
+
+  for (const suite of loadSuites()) {
+    describe(suite.name, { concurrency: backend.concurrency }, () => {
+      suite.cases.forEach((c, i) => {
+        test(c.name, (t) =>
+          expectOutcome(t, known, label, caseId(suite, c), async () => {
+            if (suite.mode !== "write") return check(suite, backend.adapter, await readNamespace(suite), c);
+            const ns = `qn_${suite.name}_${i}_${suffix}`;
+            await prepare(suite, ns);
+            try {
+              await check(suite, backend.adapter, ns, c);
+            } finally {
+              await dropNamespace(backend.adapter, ns);
+            }
+          }),
+        );
+      });
+    });
+  }
+}

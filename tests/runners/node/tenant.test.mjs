@@ -1,0 +1,132 @@
+// Tenant scope through the package on both backends, over the benchmark schema and the blog seed
+// (three tenants with overlapping emails and titles): what `$forTenant(id)` sees and changes,
+// what another tenant's row looks like, how requests without a tenant fail closed, and that
+// batches, interactive transactions and raw SQL keep the tenant.
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { QuarryKnownRequestError, QuarryTenantError, raw } from "quarry";
+import { freshNamespace, openBackend } from "./support/backends.mjs";
+import { checker } from "./support/corpus.mjs";
+
+const BLOG = { schema: "fixtures/schemas/bench.prisma", seed: "corpus/seeds/blog.sql" };
+
+for (const backendName of ["pglite", "pg"]) {
+  describe(`tenant scope on ${backendName}`, () => {
+    const check = checker(test, `wasm-${backendName}`, "tenant");
+    let backend;
+    let blog;
+    let db;
+    const fresh = async () => (await freshNamespace(backend, { ...BLOG, prefix: "qtenant_w" })).client();
+
+    before(async () => {
+      backend = await openBackend(backendName);
+      blog = await freshNamespace(backend, { ...BLOG, prefix: "qtenant" });
+      db = blog.client();
+    });
+
+    after(async () => {
+      await blog?.drop();
+      await backend?.close();
+    });
+
+    check("a tenant view reads only its tenant's rows, at every depth", async () => {
+      const acme = db.$forTenant(1);
+      const posts = await acme.post.findMany({ orderBy: { id: "asc" }, select: { id: true, tenantId: true } });
+      assert.deepEqual(posts.map((p) => p.id), [1, 2, 3, 4, 5]);
+      assert.ok(posts.every((p) => p.tenantId === 1));
+      const users = await acme.user.findMany({ include: { posts: true, comments: { include: { post: true } } } });
+      for (const u of users) {
+        assert.equal(u.tenantId, 1);
+        assert.ok(u.posts.every((p) => p.tenantId === 1));
+        assert.ok(u.comments.every((c) => c.tenantId === 1 && c.post.tenantId === 1));
+      }
+      assert.equal(await acme.post.count({ where: { OR: [{ tenantId: 2 }, { id: 7 }] } }), 0);
+      assert.deepEqual(await db.$forTenant("2").post.count(), 2);
+      assert.deepEqual(await db.$forTenant(2n).post.count(), 2);
+    });
+
+    check("another tenant's row does not exist", async () => {
+      const acme = db.$forTenant(1);
+      assert.equal(await acme.post.findUnique({ where: { id: 6 } }), null);
+      await assert.rejects(acme.post.findUniqueOrThrow({ where: { id: 6 } }), (e) => e instanceof QuarryKnownRequestError && e.code === "P2025");
+      await assert.rejects(acme.post.update({ where: { id: 6 }, data: { title: "mine now" } }), { code: "P2025" });
+      await assert.rejects(acme.post.delete({ where: { id: 6 } }), { code: "P2025" });
+      assert.deepEqual(await acme.post.updateMany({ where: { id: { in: [5, 6, 7] } }, data: { views: { increment: 1 } } }), { count: 1 });
+      // Nothing of globex changed.
+      const globex = await db.$forTenant(2).post.findMany({ orderBy: { id: "asc" }, select: { id: true, title: true, views: true } });
+      assert.deepEqual(globex, [
+        { id: 6, title: "Hello from Alice", views: 999 },
+        { id: 7, title: "Globex secrets", views: 7 },
+      ]);
+    });
+
+    check("writes take the tenant; naming another tenant is refused", async () => {
+      const w = await fresh();
+      const acme = w.$forTenant(1);
+      const post = await acme.post.create({ data: { title: "New", author: { connect: { id: 1 } } } });
+      assert.equal(post.tenantId, 1);
+      await assert.rejects(acme.post.create({ data: { title: "x", tenantId: 2, author: { connect: { id: 1 } } } }), (e) => e instanceof QuarryTenantError && e.code === "Q3002");
+      // Connecting another tenant's user is "not found", never a link.
+      await assert.rejects(acme.comment.create({ data: { body: "sneaky", post: { connect: { id: 1 } }, author: { connect: { id: 4 } } } }), { code: "P2025" });
+      // Nested writes stay in the tenant.
+      const user = await acme.user.create({
+        data: { email: "new@acme.test", posts: { create: [{ title: "one" }, { title: "two" }] } },
+        include: { posts: true },
+      });
+      assert.ok(user.posts.length === 2 && user.posts.every((p) => p.tenantId === 1));
+    });
+
+    check("without a tenant, scoped models fail closed; $unscoped is the explicit way around", async () => {
+      await assert.rejects(db.post.findMany(), (e) => e instanceof QuarryTenantError && e.code === "Q3001");
+      await assert.rejects(db.$forTenant("").post.count(), { code: "Q3001" });
+      await assert.rejects(db.$forTenant(null).post.count(), { code: "Q3001" });
+      await assert.rejects(db.$forTenant("not a number").post.count(), { code: "Q3005" });
+      assert.equal(await db.$unscoped().post.count(), 7);
+      // The tenant model itself is scoped by its key: a tenant sees its own row.
+      await assert.rejects(db.tenant.count(), { code: "Q3001" });
+      assert.deepEqual(await db.$forTenant(2).tenant.findMany({ select: { id: true, name: true } }), [{ id: 2, name: "globex" }]);
+    });
+
+    check("batches and interactive transactions keep the tenant", async () => {
+      const w = await fresh();
+      const acme = w.$forTenant(1);
+      const [count, other] = await acme.$transaction([acme.post.count(), acme.post.findUnique({ where: { id: 6 } })]);
+      assert.deepEqual([count, other], [5, null]);
+      const inside = await acme.$transaction(async (tx) => {
+        await tx.post.create({ data: { title: "tx", author: { connect: { id: 2 } } } });
+        const seen = await tx.post.findMany({ select: { tenantId: true } });
+        await assert.rejects(tx.post.update({ where: { id: 7 }, data: { title: "x" } }), { code: "P2025" });
+        return seen;
+      }).catch((e) => e);
+      // The P2025 inside the callback was awaited and asserted, so the transaction committed.
+      assert.ok(Array.isArray(inside), String(inside));
+      assert.ok(inside.length === 6 && inside.every((p) => p.tenantId === 1));
+      assert.equal(await w.$forTenant(2).post.count(), 2);
+    });
+
+    check("$compile shows the tenant predicate and binds the tenant id", () => {
+      const { statements } = db.$compile(db.$forTenant(42).post.findMany({ where: { published: true } }));
+      assert.match(statements[0].sql, /"tenantId" = \$\d/);
+      assert.ok(statements[0].params.includes(42));
+    });
+
+    check("raw SQL under a tenant reaches only that tenant's rows", async () => {
+      const posts = raw(`"${blog.namespace}"."Post"`);
+      const rows = await db.$forTenant(1).$queryRaw`SELECT id FROM ${posts} ORDER BY id`;
+      assert.deepEqual(rows.map((r) => r.id), [1, 2, 3, 4, 5]);
+      const none = await db.$forTenant(1).$queryRaw`SELECT id FROM ${posts} WHERE id = ${6}`;
+      assert.deepEqual(none, []);
+      const w = await freshNamespace(backend, { ...BLOG, prefix: "qtenant_w" });
+      const wPosts = raw(`"${w.namespace}"."Post"`);
+      assert.equal(await w.client().$forTenant(1).$executeRaw`UPDATE ${wPosts} SET views = 0`, 5);
+      assert.equal(await w.client().$forTenant(2).post.count({ where: { views: 0 } }), 0);
+    });
+
+    check("raw SQL that changes session state is refused under a tenant", async () => {
+      await assert.rejects(db.$forTenant(1).$executeRaw`SET search_path TO public`, (e) => e instanceof QuarryTenantError && e.code === "Q3004");
+      await assert.rejects(db.$forTenant(1).$queryRawUnsafe("SELECT set_config('app.current_tenant_id', '2', false)"), { code: "Q3004" });
+      await assert.rejects(db.$forTenant(1).$executeRawUnsafe(`SELECT 1; SELECT 2`), { code: "Q3004" });
+    });
+  });
+}
