@@ -1,0 +1,134 @@
+// The driver adapter contract: what the engine calls to reach a database from JavaScript. It has
+// the shape of Prisma's `SqlDriverAdapter`, so an adapter is a small object over a driver (see
+// `quarry/adapters/pg` and `quarry/adapters/pglite`). Adapters own two translations: their
+// driver's errors to `DriverAdapterError` kinds (SQLSTATE inside), and their driver's values to
+// PostgreSQL's text output, which the engine decodes by the schema's types.
+
+/** The value kinds the engine binds, named so an adapter can pick an encoding. */
+export type ArgType =
+  | "Null"
+  | "Boolean"
+  | "Int"
+  | "BigInt"
+  | "Float"
+  | "Decimal"
+  | "String"
+  | "Enum"
+  | "DateTime"
+  | "Json"
+  | "Bytes"
+  | "List";
+
+/**
+ * A statement with `$1..$n` placeholders and its arguments: numbers, booleans, strings (BigInt,
+ * Decimal, DateTime as ISO 8601 in UTC, and Json as text), `Uint8Array` for bytes, arrays for lists.
+ */
+export interface SqlQuery {
+  sql: string;
+  args: unknown[];
+  argTypes: ArgType[];
+}
+
+/**
+ * Rows of a query. `columnTypes` are PostgreSQL type OIDs; cells are `null` or the value as
+ * PostgreSQL prints it (text), or numbers, booleans, `Uint8Array`s and arrays of those.
+ */
+export interface SqlResultSet {
+  columnNames: string[];
+  columnTypes: number[];
+  rows: unknown[][];
+}
+
+export type IsolationLevel = "ReadUncommitted" | "ReadCommitted" | "RepeatableRead" | "Serializable" | "Snapshot";
+
+/** PostgreSQL's name for an isolation level (`Snapshot` is its repeatable read). */
+export const POSTGRES_ISOLATION: Readonly<Record<IsolationLevel, string>> = {
+  ReadUncommitted: "READ UNCOMMITTED",
+  ReadCommitted: "READ COMMITTED",
+  RepeatableRead: "REPEATABLE READ",
+  Snapshot: "REPEATABLE READ",
+  Serializable: "SERIALIZABLE",
+};
+
+export interface SqlQueryable {
+  readonly provider: "postgres" | "mysql";
+  readonly adapterName: string;
+  queryRaw(query: SqlQuery): Promise<SqlResultSet>;
+  /** Runs a statement and resolves to the number of rows it affected. */
+  executeRaw(query: SqlQuery): Promise<number>;
+}
+
+/** An open transaction holding one connection until `commit` or `rollback` ends it. */
+export interface SqlTransaction extends SqlQueryable {
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+}
+
+export interface SqlDriverAdapter extends SqlQueryable {
+  /** Takes a connection and starts a transaction on it (`BEGIN`, with the isolation level if given). */
+  startTransaction(isolationLevel?: IsolationLevel): Promise<SqlTransaction>;
+  /** Releases what the adapter holds. Adapters never close a pool or database they were given. */
+  dispose?(): Promise<void>;
+}
+
+/** What went wrong in a driver, in the kinds the engine maps to its error codes. */
+export type DriverErrorCause =
+  | {
+      kind: "database";
+      /** The SQLSTATE, e.g. `23505`. */
+      sqlstate: string;
+      /** The database's message: for logs only, it can quote values and never reaches a client. */
+      message: string;
+      constraint?: string;
+      table?: string;
+      column?: string;
+    }
+  | { kind: "poolTimeout"; message: string }
+  | { kind: "connection"; message: string }
+  | { kind: "transactionClosed"; message: string }
+  | { kind: "other"; message: string };
+
+/** The error an adapter rejects with. */
+export class DriverAdapterError extends Error {
+  override readonly name = "DriverAdapterError";
+  declare readonly cause: DriverErrorCause;
+
+  constructor(cause: DriverErrorCause) {
+    super(cause.kind === "database" ? `database error ${cause.sqlstate}` : cause.message);
+    Object.defineProperty(this, "cause", { value: cause, enumerable: true });
+  }
+}
+
+/**
+ * Maps what PostgreSQL drivers built on its wire protocol throw (node-postgres, PGlite, Neon:
+ * errors with a `severity`, a five-character SQLSTATE `code` and the server's `constraint`, `table`,
+ * `column` fields) to a `DriverAdapterError`. Anything else is a connection failure when it has a system
+ * error code (`ECONNREFUSED`, ...), otherwise `other`.
+ */
+export function postgresError(e: unknown): DriverAdapterError {
+  if (e instanceof DriverAdapterError) return e;
+  const err = (e ?? {}) as {
+    code?: unknown;
+    severity?: unknown;
+    message?: unknown;
+    constraint?: unknown;
+    table?: unknown;
+    column?: unknown;
+  };
+  const message = typeof err.message === "string" ? err.message : String(e);
+  const text = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+  if (typeof err.code === "string" && /^[0-9A-Z]{5}$/.test(err.code) && typeof err.severity === "string") {
+    return new DriverAdapterError({
+      kind: "database",
+      sqlstate: err.code,
+      message,
+      constraint: text(err.constraint),
+      table: text(err.table),
+      column: text(err.column),
+    });
+  }
+  if (typeof err.code === "string" && /^E[A-Z]+$/.test(err.code)) {
+    return new DriverAdapterError({ kind: "connection", message });
+  }
+  return new DriverAdapterError({ kind: "other", message });
+}

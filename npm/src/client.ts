@@ -1,0 +1,250 @@
+// The client: `createClient({ schema, adapter })` returns an object with a delegate per model
+// (`db.user.findMany(args)`), transactions, raw SQL, `$compile` and tenant views. Every call is
+// an envelope for the engine — the request with its values tagged, plus the view's tenant context
+// and transaction — and every result is decoded back into JavaScript values. No query logic lives
+// here: validation, planning, tenant scope and execution are the engine's.
+
+import sql from "sql-template-tag";
+import { Engine } from "./engine.js";
+import { QuarryError, QuarryValidationError } from "./errors.js";
+import { Logger, withQueryLog } from "./log.js";
+import { type CallContext, type PendingRequest, QuarryPromise, requestOf } from "./promise.js";
+import {
+  ACTIONS,
+  type ClientOptions,
+  type CompiledRequest,
+  type LogEvent,
+  type LogLevel,
+  type QuarryClient,
+  type QueryEvent,
+  type RawSql,
+  type Row,
+  type TenantId,
+  type TransactionOptions,
+} from "./types.js";
+import { decode, encode } from "./values.js";
+
+/** What every view of one client shares. */
+class Core {
+  readonly engine: Engine;
+  readonly logger: Logger;
+  readonly models: string[];
+  readonly #adapter: ClientOptions["adapter"];
+
+  constructor(options: ClientOptions) {
+    if (typeof options?.schema !== "string") {
+      throw new QuarryValidationError("Q2005", "createClient: `schema` must be the Prisma schema text", { path: "schema" });
+    }
+    this.logger = new Logger(options.log);
+    this.#adapter = options.adapter;
+    const adapter = this.logger.enabled("query") && options.adapter ? withQueryLog(this.logger, options.adapter) : options.adapter;
+    this.engine = new Engine(
+      options.schema,
+      {
+        namespace: options.namespace,
+        tenantField: options.tenancy?.field,
+        maxTake: options.limits?.maxTake,
+        maxDepth: options.limits?.maxDepth,
+      },
+      adapter,
+    );
+    this.models = this.engine.describe().models;
+    this.logger.message("info", `Quarry engine (WebAssembly) ready: ${this.models.length} models, adapter ${adapter.adapterName}`);
+  }
+
+  /** Runs an envelope, decoding the result and logging a failure. */
+  async send(envelope: object): Promise<unknown> {
+    try {
+      return decode(await this.engine.request(envelope));
+    } catch (e) {
+      if (e instanceof QuarryError) this.logger.message("error", `${e.code} ${e.message}`);
+      throw e;
+    }
+  }
+
+  /**
+   * A lazy request. Its document is built on first use, so a value that cannot be encoded
+   * rejects the awaited promise (or fails the batch, or `$compile`) instead of throwing at the call.
+   */
+  pending(build: () => object, ctx: CallContext): QuarryPromise<never> {
+    let request: object | undefined;
+    const spec: PendingRequest = {
+      get request() {
+        request ??= build();
+        return request;
+      },
+      ctx,
+      owner: this,
+      run: async () => this.send({ request: spec.request, ...ctx }),
+    };
+    return new QuarryPromise(spec);
+  }
+
+  async dispose(): Promise<void> {
+    await this.engine.close();
+    await this.#adapter.dispose?.();
+  }
+}
+
+/** `User` -> `user`, `BlogPost` -> `blogPost`: Prisma Client's delegate names. */
+export function delegateName(model: string): string {
+  return model.charAt(0).toLowerCase() + model.slice(1);
+}
+
+function delegate(core: Core, ctx: CallContext, model: string): Record<string, (args?: unknown) => QuarryPromise<never>> {
+  const d: Record<string, (args?: unknown) => QuarryPromise<never>> = {};
+  for (const action of ACTIONS) {
+    d[action] = (args?: unknown) =>
+      core.pending(() => (args === undefined ? { model, action } : { model, action, args: encode(args) }), ctx);
+  }
+  return d;
+}
+
+function isTemplate(q: unknown): q is TemplateStringsArray {
+  return Array.isArray(q) && Array.isArray((q as unknown as TemplateStringsArray).raw);
+}
+
+function rawSql(query: TemplateStringsArray | RawSql, values: unknown[]): RawSql {
+  if (isTemplate(query)) return sql(query, ...values);
+  if (query && typeof query === "object" && typeof (query as RawSql).text === "string") return query as RawSql;
+  throw new QuarryValidationError("Q2005", "use $queryRaw and $executeRaw as tagged templates, or pass a `sql` fragment", {
+    path: "query",
+  });
+}
+
+function sameContext(a: CallContext, b: CallContext): boolean {
+  return a.tenant === b.tenant && a.unscoped === b.unscoped && a.transaction === b.transaction;
+}
+
+/** A view of the client: the shared core plus a tenant context (and a transaction). */
+function view(core: Core, ctx: CallContext): QuarryClient {
+  const raw = (action: "queryRaw" | "executeRaw", query: string, values: readonly unknown[]) =>
+    core.pending(() => ({ action, args: { query, parameters: encode(values, "parameters") } }), ctx);
+  const compileOne = (p: unknown): CompiledRequest => {
+    const spec = requestOf(p);
+    if (!spec || spec.owner !== core) {
+      throw new QuarryValidationError("Q2005", "$compile takes a request of this client, such as db.user.findMany(...)", {
+        path: "request",
+      });
+    }
+    return decode(core.engine.compile({ request: spec.request, ...spec.ctx, transaction: undefined })) as CompiledRequest;
+  };
+
+  const client: Record<string, unknown> = {
+    $forTenant(tenantId: TenantId) {
+      const tenant = typeof tenantId === "bigint" ? tenantId.toString() : tenantId;
+      return view(core, { tenant, transaction: ctx.transaction });
+    },
+    $unscoped() {
+      return view(core, { unscoped: true, transaction: ctx.transaction });
+    },
+    $queryRaw: (query: TemplateStringsArray | RawSql, ...values: unknown[]) => {
+      const s = rawSql(query, values);
+      return raw("queryRaw", s.text, s.values);
+    },
+    $executeRaw: (query: TemplateStringsArray | RawSql, ...values: unknown[]) => {
+      const s = rawSql(query, values);
+      return raw("executeRaw", s.text, s.values);
+    },
+    $queryRawUnsafe: (query: string, ...values: unknown[]) => raw("queryRaw", query, values),
+    $executeRawUnsafe: (query: string, ...values: unknown[]) => raw("executeRaw", query, values),
+    $compile: (request: unknown) => (Array.isArray(request) ? request.map(compileOne) : compileOne(request)),
+  };
+  if (ctx.transaction === undefined) {
+    Object.assign(client, {
+      $transaction: (arg: unknown, options?: TransactionOptions) =>
+        typeof arg === "function"
+          ? interactive(core, ctx, arg as (tx: QuarryClient) => Promise<unknown>, options)
+          : batch(core, arg, options),
+      $on: (level: LogLevel, listener: (e: QueryEvent | LogEvent) => void) => core.logger.on(level, listener),
+      $ddl: () => core.engine.ddl(),
+      $disconnect: () => core.dispose(),
+    });
+  }
+  for (const model of core.models) {
+    let d: ReturnType<typeof delegate> | undefined;
+    Object.defineProperty(client, delegateName(model), {
+      enumerable: true,
+      get: () => (d ??= delegate(core, ctx, model)),
+    });
+  }
+  return client as unknown as QuarryClient;
+}
+
+async function batch(core: Core, requests: unknown, options?: TransactionOptions): Promise<unknown[]> {
+  if (!Array.isArray(requests)) {
+    throw new QuarryValidationError("Q2005", "$transaction takes a list of requests or an async function", { path: "requests" });
+  }
+  const specs = requests.map((r, i) => {
+    const spec = requestOf(r);
+    if (!spec || spec.owner !== core) {
+      throw new QuarryValidationError("Q2005", `$transaction: item ${i} is not a request of this client`, { path: `requests[${i}]` });
+    }
+    return spec;
+  });
+  if (specs.length === 0) return [];
+  const ctx = specs[0].ctx;
+  if (!specs.every((s) => sameContext(s.ctx, ctx))) {
+    throw new QuarryValidationError("Q2009", "$transaction: all requests of a batch must come from the same tenant view", {
+      path: "requests",
+    });
+  }
+  return (await core.send({
+    request: specs.map((s) => s.request),
+    ...ctx,
+    isolationLevel: options?.isolationLevel,
+  })) as unknown[];
+}
+
+async function interactive(
+  core: Core,
+  ctx: CallContext,
+  fn: (tx: QuarryClient) => Promise<unknown>,
+  options?: TransactionOptions,
+): Promise<unknown> {
+  const { id, timeout } = await core.engine.begin({
+    isolationLevel: options?.isolationLevel,
+    maxWait: options?.maxWait,
+    timeout: options?.timeout,
+  });
+  // After its timeout the transaction is rolled back even while `fn` still runs; its next call
+  // (and the commit) then fail with P2028, as in Prisma. The engine's clock decides; should the
+  // timer fire a moment early, it tries again shortly.
+  let open = true;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = (ms: number) => {
+    timer = setTimeout(() => {
+      core.engine.expire(id).then(
+        (expired) => {
+          if (expired) core.logger.message("warn", `transaction ${id} timed out after ${timeout} ms and was rolled back`);
+          else if (open) arm(10);
+        },
+        () => {},
+      );
+    }, ms);
+    (timer as { unref?: () => void }).unref?.();
+  };
+  arm(timeout + 1);
+  try {
+    const result = await fn(view(core, { ...ctx, transaction: id }));
+    await core.engine.commit(id);
+    return result;
+  } catch (e) {
+    await core.engine.rollback(id).catch(() => {});
+    throw e;
+  } finally {
+    open = false;
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Creates a client for a Prisma schema over a driver adapter. Without `$forTenant(id)` or
+ * `$unscoped()`, requests on tenant-scoped models fail closed (Q3001).
+ */
+export function createClient<Models extends Record<string, object> = Record<string, Row>>(
+  options: ClientOptions,
+): QuarryClient<Models> {
+  const core = new Core(options);
+  return view(core, {}) as unknown as QuarryClient<Models>;
+}

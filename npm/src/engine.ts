@@ -1,0 +1,163 @@
+// The WebAssembly engine: loads the module once per process and turns its task-based calls into
+// promises. The module never runs a future on its own: it asks to be polled (`wake`), and every
+// poll happens here, inside a try/catch. A panic in the engine traps inside such a call and
+// becomes a `QuarryPanicError` for the caller (and for every later call: the instance cannot be
+// trusted after a trap) instead of an exception in a microtask that would end the process.
+
+import { readFileSync } from "node:fs";
+import * as wasm from "#wasm";
+import type { SqlDriverAdapter } from "./adapter.js";
+import { QuarryPanicError, engineError } from "./errors.js";
+
+// This file runs from dist/npm/src/; the module sits in wasm/ at the package's root (next to the
+// glue that `#wasm` names).
+const WASM_FILE = new URL("../../../wasm/quarry_engine_wasm_bg.wasm", import.meta.url);
+
+let loaded = false;
+let panicMessage: string | undefined;
+let poisoned: QuarryPanicError | undefined;
+const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+const scheduled = new Set<number>();
+
+function load(): void {
+  if (loaded) return;
+  wasm.initSync({ module: readFileSync(WASM_FILE) });
+  wasm.installHost(wake, (message: string) => {
+    panicMessage = message;
+  });
+  loaded = true;
+}
+
+function wake(id: number): void {
+  if (scheduled.has(id)) return;
+  scheduled.add(id);
+  queueMicrotask(() => {
+    scheduled.delete(id);
+    poll(id);
+  });
+}
+
+/** After a trap: fail everything that waits and everything that comes. */
+function poison(cause: unknown): QuarryPanicError {
+  if (!poisoned) {
+    const what = panicMessage ?? (cause instanceof Error ? cause.message : String(cause));
+    poisoned = new QuarryPanicError(
+      "Q9001",
+      `The Quarry engine panicked (a bug in Quarry; please report it): ${what}. ` +
+        "The engine cannot be used any more in this process; restart it.",
+      { panic: true },
+    );
+    const pending = [...waiting.values()];
+    waiting.clear();
+    for (const w of pending) w.reject(poisoned);
+  }
+  return poisoned;
+}
+
+function poll(id: number): void {
+  const w = waiting.get(id);
+  if (!w) return;
+  let out: [boolean, string] | undefined;
+  try {
+    out = wasm.pollTask(id);
+  } catch (e) {
+    poison(e);
+    return;
+  }
+  if (out === undefined) return;
+  waiting.delete(id);
+  const [ok, text] = out;
+  if (ok) w.resolve(JSON.parse(text));
+  else w.reject(engineError(JSON.parse(text)));
+}
+
+/** Runs a synchronous engine call; errors cross as JSON text, a trap as a panic. */
+function call<T>(f: () => T): T {
+  if (poisoned) throw poisoned;
+  try {
+    return f();
+  } catch (e) {
+    if (typeof e === "string") throw engineError(JSON.parse(e));
+    throw poison(e);
+  }
+}
+
+function run(start: () => number): Promise<unknown> {
+  if (poisoned) return Promise.reject(poisoned);
+  let id: number;
+  try {
+    id = start();
+  } catch (e) {
+    return Promise.reject(poison(e));
+  }
+  return new Promise((resolve, reject) => {
+    waiting.set(id, { resolve, reject });
+    poll(id);
+  });
+}
+
+export interface EngineOptions {
+  namespace?: string;
+  tenantField?: string;
+  maxTake?: number;
+  maxDepth?: number;
+}
+
+/** One client's engine. Envelopes and results are plain JSON values (tags not yet decoded). */
+export class Engine {
+  readonly #engine: wasm.QuarryEngine;
+
+  constructor(schema: string, options: EngineOptions, adapter: SqlDriverAdapter) {
+    load();
+    this.#engine = call(() => new wasm.QuarryEngine(schema, JSON.stringify(options), adapter));
+  }
+
+  describe(): { models: string[] } {
+    return JSON.parse(call(() => this.#engine.describe()));
+  }
+
+  ddl(): string[] {
+    return JSON.parse(call(() => this.#engine.ddl()));
+  }
+
+  compile(envelope: unknown): unknown {
+    return JSON.parse(call(() => this.#engine.compile(JSON.stringify(envelope))));
+  }
+
+  request(envelope: unknown): Promise<unknown> {
+    return run(() => this.#engine.request(JSON.stringify(envelope)));
+  }
+
+  begin(options: unknown): Promise<{ id: string; timeout: number }> {
+    return run(() => this.#engine.begin(JSON.stringify(options ?? null))) as Promise<{ id: string; timeout: number }>;
+  }
+
+  commit(id: string): Promise<unknown> {
+    return run(() => this.#engine.commit(id));
+  }
+
+  rollback(id: string): Promise<unknown> {
+    return run(() => this.#engine.rollback(id));
+  }
+
+  /** Rolls the transaction back if its timeout has passed; whether it did. */
+  expire(id: string): Promise<boolean> {
+    return run(() => this.#engine.expire(id)) as Promise<boolean>;
+  }
+
+  close(): Promise<unknown> {
+    return run(() => this.#engine.close());
+  }
+}
+
+/** Makes the engine panic, to check that a panic reaches the caller as an error. */
+export function debugPanic(message: string): void {
+  load();
+  call(() => wasm.debugPanic(message));
+}
+
+/** Makes a task of the engine panic when it is next polled, as a panic inside a request would. */
+export function debugPanicInTask(message: string): Promise<unknown> {
+  load();
+  return run(() => wasm.debugPanicInTask(message));
+}

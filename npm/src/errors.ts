@@ -1,0 +1,50 @@
+// Errors as classes. Every error the engine raises crosses as `{ code, message, meta }` and becomes
+// the class for its family of codes: Prisma's `P2xxx` codes (with Prisma's `meta`, e.g.
+// `meta.target` on P2002) are `QuarryKnownRequestError`s; Quarry's own `Q` codes group by their
+// first digit. Messages never contain bound values or data read from the database.
+
+export type ErrorMeta = Record<string, unknown>;
+
+export class QuarryError extends Error {
+  readonly code: string;
+  readonly meta: ErrorMeta;
+
+  constructor(code: string, message: string, meta: ErrorMeta = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.meta = meta;
+  }
+}
+
+/** A database outcome with a Prisma code: P2002 unique, P2003 foreign key, P2025 not found, ... */
+export class QuarryKnownRequestError extends QuarryError {}
+
+/** An invalid schema (Q1xxx) or request (Q2xxx); `meta.path` points at the mistake. */
+export class QuarryValidationError extends QuarryError {}
+
+/** Tenant scope refused the request (Q3xxx): no tenant, another tenant's data, unsafe raw SQL. */
+export class QuarryTenantError extends QuarryError {}
+
+/** The database or its driver failed in a way without a Prisma code (Q4xxx, `meta.sqlstate`). */
+export class QuarryDriverError extends QuarryError {}
+
+/** A bug in Quarry (Q9xxx). */
+export class QuarryInternalError extends QuarryError {}
+
+/**
+ * The engine panicked (a bug in Quarry). The WebAssembly instance cannot be trusted afterwards:
+ * every later call fails with this error too; restart the process.
+ */
+export class QuarryPanicError extends QuarryInternalError {}
+
+/** The class for an error the engine raised. */
+export function engineError(e: { code: string; message: string; meta?: ErrorMeta }): QuarryError {
+  const meta = e.meta ?? {};
+  const c = e.code;
+  if (c.startsWith("P")) return new QuarryKnownRequestError(c, e.message, meta);
+  if (c.startsWith("Q1") || c.startsWith("Q2")) return new QuarryValidationError(c, e.message, meta);
+  if (c.startsWith("Q3")) return new QuarryTenantError(c, e.message, meta);
+  if (c.startsWith("Q4")) return new QuarryDriverError(c, e.message, meta);
+  return new QuarryInternalError(c, e.message, meta);
+}

@@ -1,0 +1,31 @@
+// The `quarry` package: a Prisma-Client-shaped API over Quarry's engine (WebAssembly), reaching
+// the database through a driver adapter (`quarry/adapters/pg`, `quarry/adapters/pglite`).
+
+export { createClient, delegateName } from "./client.js";
+export { QuarryPromise } from "./promise.js";
+export {
+  QuarryError,
+  QuarryKnownRequestError,
+  QuarryValidationError,
+  QuarryTenantError,
+  QuarryDriverError,
+  QuarryInternalError,
+  QuarryPanicError,
+  type ErrorMeta,
+} from "./errors.js";
+export { Decimal, JsonNull, DbNull } from "./values.js";
+export { default as sql, join, raw, empty } from "sql-template-tag";
+export {
+  DriverAdapterError,
+  POSTGRES_ISOLATION,
+  postgresError,
+  type ArgType,
+  type DriverErrorCause,
+  type IsolationLevel,
+  type SqlDriverAdapter,
+  type SqlQuery,
+  type SqlQueryable,
+  type SqlResultSet,
+  type SqlTransaction,
+} from "./adapter.js";
+export type * from "./types.js";

@@ -1,0 +1,111 @@
+// Values between JavaScript and the engine. JSON cannot carry every database type, so requests
+// and results tag them: `{ "$type": "DateTime", "value": "2025-01-01T00:00:00.000Z" }`, likewise
+// `BigInt`, `Decimal`, `Bytes` (base64), `Json` and `Float` (NaN, ±Infinity). `encode` turns
+// Date, bigint, Decimal, Uint8Array and `JsonNull` into tags; `decode` turns tags back into them.
+
+import { Decimal } from "decimal.js";
+import { QuarryValidationError } from "./errors.js";
+
+export { Decimal };
+
+class NullMarker {
+  readonly #name: string;
+  constructor(name: string) {
+    this.#name = name;
+    Object.freeze(this);
+  }
+  toString(): string {
+    return this.#name;
+  }
+}
+
+/** The JSON value `null` in a Json field; a plain `null` there is the database NULL (`DbNull`). */
+export const JsonNull: unknown = new NullMarker("JsonNull");
+/** The database NULL in a Json field: the same as a plain `null`, named for code that reads better. */
+export const DbNull: unknown = new NullMarker("DbNull");
+
+interface Tagged {
+  $type: string;
+  value: unknown;
+}
+
+function tag($type: string, value: unknown): Tagged {
+  return { $type, value };
+}
+
+export function bytesToBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+export function base64ToBytes(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** A request's values with the types JSON cannot carry tagged. `path` names the value in errors. */
+export function encode(value: unknown, path = "args"): unknown {
+  if (value === null || typeof value !== "object") {
+    if (typeof value === "bigint") return tag("BigInt", value.toString());
+    if (typeof value === "number" && !Number.isFinite(value)) return tag("Float", String(value));
+    return value;
+  }
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) {
+      throw new QuarryValidationError("Q2005", `${path}: Invalid Date`, { path });
+    }
+    return tag("DateTime", value.toISOString());
+  }
+  if (value === JsonNull) return tag("Json", null);
+  if (value === DbNull) return null;
+  if (Decimal.isDecimal(value)) return tag("Decimal", value.toFixed());
+  if (value instanceof Uint8Array) return tag("Bytes", bytesToBase64(value));
+  if (value instanceof ArrayBuffer) return tag("Bytes", bytesToBase64(new Uint8Array(value)));
+  if (Array.isArray(value)) return value.map((v, i) => encode(v, `${path}[${i}]`));
+  // An object that looks like a tag can only be a Json field's value: send it as one, untouched.
+  if (isTagged(value)) return tag("Json", value);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v !== undefined) out[k] = encode(v, `${path}.${k}`);
+  }
+  return out;
+}
+
+function isTagged(v: object): v is Tagged {
+  const keys = Object.keys(v);
+  return keys.length === 2 && typeof (v as Tagged).$type === "string" && "value" in v;
+}
+
+/** A result with its tagged values turned into Date, bigint, Decimal, Uint8Array and numbers. */
+export function decode(value: unknown): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = decode(value[i]);
+    return value;
+  }
+  if (isTagged(value)) {
+    const v = value.value;
+    switch (value.$type) {
+      case "DateTime":
+        return new Date(v as string);
+      case "BigInt":
+        return BigInt(v as string);
+      case "Decimal":
+        return new Decimal(v as string);
+      case "Bytes":
+        return base64ToBytes(v as string);
+      case "Float":
+        return Number(v);
+      case "Json":
+        return v;
+    }
+  }
+  const obj = value as Record<string, unknown>;
+  for (const k of Object.keys(obj)) obj[k] = decode(obj[k]);
+  return obj;
+}
