@@ -128,26 +128,69 @@ pub fn scope_raw(schema: &Schema, namespace: Option<&str>, ctx: &TenantContext, 
     Ok(Scoped::Rewritten { stmt, guards })
 }
 
-/// Exactly one statement, parsed as PostgreSQL.
-fn parse_one(text: &str) -> Result<Statement> {
-    let mut statements = Parser::parse_sql(&PostgreSqlDialect {}, text).map_err(|e| {
-        // The parser's message quotes the text it stopped at; keep only where it stopped.
-        let msg = e.to_string();
-        let at = msg.find(" at Line: ").map(|i| msg[i + 4..].to_owned());
-        let mut err = refused(match &at {
-            Some(at) => format!("the raw SQL could not be parsed as one PostgreSQL statement ({at})"),
-            None => "the raw SQL could not be parsed as one PostgreSQL statement".to_owned(),
-        });
-        if let Some(at) = at {
-            err = err.with_meta("position", at);
-        }
-        err
-    })?;
-    match statements.len() {
-        1 => Ok(statements.remove(0)),
-        0 => Err(refused("the raw SQL holds no statement")),
-        n => Err(refused(format!("the raw SQL holds {n} statements: run one statement per call")).with_meta("statements", n)),
+fn parse_error(e: sqlparser::parser::ParserError) -> Error {
+    // The parser's message quotes the text it stopped at; keep only where it stopped.
+    let msg = e.to_string();
+    let at = msg.find(" at Line: ").map(|i| msg[i + 4..].to_owned());
+    let mut err = refused(match &at {
+        Some(at) => format!("the raw SQL could not be parsed as a PostgreSQL statement ({at})"),
+        None => "the raw SQL could not be parsed as a PostgreSQL statement".to_owned(),
+    });
+    if let Some(at) = at {
+        err = err.with_meta("position", at);
     }
+    err
+}
+
+/// Exactly one SELECT, INSERT, UPDATE or DELETE, parsed as PostgreSQL. Only the parser's entry
+/// points for these are called, so the rest of the parser (DDL and every other statement) stays
+/// out of the Wasm module; any other statement is refused by its first keyword.
+fn parse_one(text: &str) -> Result<Statement> {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::Token;
+    let dialect = PostgreSqlDialect {};
+    let mut p = Parser::new(&dialect).try_with_sql(text).map_err(parse_error)?;
+    let first = p.peek_token();
+    let stmt = match &first.token {
+        Token::Word(w) if w.quote_style.is_none() => match w.keyword {
+            Keyword::SELECT | Keyword::WITH | Keyword::VALUES => Statement::Query(p.parse_query().map_err(parse_error)?),
+            Keyword::INSERT => {
+                let t = p.next_token();
+                p.parse_insert(t).map_err(parse_error)?
+            }
+            Keyword::UPDATE => {
+                let t = p.next_token();
+                p.parse_update(t).map_err(parse_error)?
+            }
+            Keyword::DELETE => {
+                let t = p.next_token();
+                p.parse_delete(t).map_err(parse_error)?
+            }
+            _ => return Err(refused_keyword(&w.value)),
+        },
+        Token::LParen => Statement::Query(p.parse_query().map_err(parse_error)?),
+        Token::EOF => return Err(refused("the raw SQL holds no statement")),
+        _ => return Err(refused("the raw SQL could not be parsed as a PostgreSQL statement")),
+    };
+    while p.consume_token(&Token::SemiColon) {}
+    if p.peek_token().token != Token::EOF {
+        return Err(refused("the raw SQL holds more than one statement: run one statement per call"));
+    }
+    Ok(stmt)
+}
+
+/// A statement other than SELECT, INSERT, UPDATE and DELETE, by its first keyword.
+fn refused_keyword(word: &str) -> Error {
+    let kind = word.to_ascii_uppercase();
+    let why = match kind.as_str() {
+        "SET" | "RESET" | "DISCARD" | "BEGIN" | "START" | "COMMIT" | "END" | "ROLLBACK" | "ABORT" | "SAVEPOINT" | "RELEASE" | "PREPARE"
+        | "DEALLOCATE" | "LISTEN" | "NOTIFY" | "UNLISTEN" | "LOAD" => " (it changes session or transaction state)",
+        "CREATE" | "ALTER" | "DROP" | "COMMENT" | "GRANT" | "REVOKE" | "REINDEX" | "CLUSTER" | "VACUUM" | "ANALYZE" | "REFRESH"
+        | "SECURITY" | "IMPORT" => " (it changes the database's structure or settings)",
+        _ => "",
+    };
+    refused(format!("{kind} is refused in raw SQL under tenant scope{why}: only SELECT, INSERT, UPDATE and DELETE can run"))
+        .with_meta("statement", kind)
 }
 
 /// Placeholders must be `$1..$n` within the parameters given (the tenant id is appended after them).
@@ -321,26 +364,8 @@ impl<'a> Check<'a> {
 }
 
 fn refused_statement(stmt: &Statement) -> Error {
-    let kind = match stmt {
-        Statement::Set(_) => "SET",
-        Statement::Discard { .. } => "DISCARD",
-        Statement::Copy { .. } | Statement::CopyIntoSnowflake { .. } => "COPY",
-        Statement::Truncate(_) => "TRUNCATE",
-        Statement::Lock { .. } | Statement::LockTables { .. } => "LOCK",
-        Statement::StartTransaction { .. } | Statement::Commit { .. } | Statement::Rollback { .. } | Statement::Savepoint { .. } | Statement::ReleaseSavepoint { .. } => {
-            "a transaction statement"
-        }
-        _ => {
-            let text = stmt.to_string();
-            let first = text.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
-            return refused(format!(
-                "only SELECT, INSERT, UPDATE and DELETE can run as raw SQL under tenant scope, not {first}"
-            ))
-            .with_meta("statement", first);
-        }
-    };
-    let why = if matches!(kind, "SET" | "DISCARD" | "a transaction statement") { " (it changes session or transaction state)" } else { "" };
-    refused(format!("{kind} is refused in raw SQL under tenant scope{why}")).with_meta("statement", kind)
+    let text = stmt.to_string();
+    refused_keyword(text.split_whitespace().next().unwrap_or(""))
 }
 
 impl VisitorMut for Check<'_> {
