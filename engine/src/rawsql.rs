@@ -44,7 +44,7 @@ pub enum RawSql {
     /// The text as given, with its parameters.
     Verbatim { text: String, params: Vec<Value> },
     /// The parsed, scoped statement.
-    Scoped(Stmt),
+    Scoped(Box<Stmt>),
 }
 
 impl RawPlan {

@@ -533,6 +533,10 @@ async fn compiled_raw_sql_binds_the_tenant_after_the_parameters() {
     assert!(sql.contains(&format!(r#"FROM "{ns}"."Post""#)), "{sql}");
     assert!(sql.contains(r#""tenantId" = $2"#) && sql.contains("OFFSET 0"), "{sql}");
     assert_eq!(stmt["params"], json!([3, 1]));
+    // Plain comparisons stay next to the tenant predicate; anything that could raise runs behind it.
+    let out = host.compile(&json!({"request": execute(r#"UPDATE "Post" SET views = 1 WHERE id = $1 AND CAST(title AS int) = 1"#, json!([3])), "tenant": 1})).unwrap();
+    let sql = out["statements"][0]["sql"].as_str().unwrap();
+    assert!(sql.ends_with(r#"WHERE "Post"."tenantId" = $2 AND id = $1 AND CASE WHEN "Post"."tenantId" = $2 THEN (CAST(title AS INT) = 1) ELSE false END"#), "{sql}");
     // The tenant id is never written into the text.
     let out = host.compile(&json!({"request": execute(r#"INSERT INTO "User" (email) VALUES ('a@b')"#, json!([])), "tenant": 424242})).unwrap();
     let sql = out["statements"][0]["sql"].as_str().unwrap();
@@ -540,3 +544,37 @@ async fn compiled_raw_sql_binds_the_tenant_after_the_parameters() {
     corpus::drop_namespace(host.driver(), &ns).await;
 }
 
+
+/// Shared rows (optional tenant field, NULL) are readable under every tenant and writable by none;
+/// unscoped models work; rows of unscoped models that tenant rows refer to are deleted only
+/// unscoped; implicit many-to-many tables are not the schema's tables.
+#[tokio::test]
+async fn shared_and_unscoped_models() {
+    let ns = format!("raw_shared_{}", std::process::id());
+    let driver = PgDriver::connect(&url()).await.expect("connect");
+    let schema = corpus::read_file("corpus/schemas/tenants.prisma");
+    let host = Host::new(&schema, &json!({ "namespace": ns }), driver, Default::default()).expect("host");
+    corpus::prepare(host.driver(), host.engine(), &ns, Some(&corpus::read_file("corpus/seeds/tenants.sql"))).await.expect("prepare");
+    let as_a = async |request: Json| host.request(&json!({"request": request, "tenant": "tnt_a"})).await;
+    assert_eq!(as_a(query(r#"SELECT id FROM "Category" ORDER BY id"#, json!([]))).await.unwrap(), ids(&[1, 2, 4]));
+    assert_eq!(
+        as_a(query(r#"SELECT c.id FROM "Category" c WHERE c.name = $1 UNION SELECT id FROM "Category" WHERE slug = 'secret'"#, json!(["News"]))).await.unwrap(),
+        ids(&[2])
+    );
+    assert_eq!(as_a(execute(r#"UPDATE "Category" SET name = name || '!'"#, json!([]))).await.unwrap(), json!(1));
+    assert_eq!(as_a(execute(r#"DELETE FROM "Category" WHERE id IN (1, 3, 4, 5)"#, json!([]))).await.unwrap(), json!(0));
+    let e = as_a(execute(r#"INSERT INTO "Category" ("tenantId", name, slug) VALUES (NULL, 'x', 'x')"#, json!([]))).await.unwrap_err();
+    assert_eq!(e.code(), "Q3003");
+    let e = as_a(execute(r#"INSERT INTO "Category" ("tenantId", name, slug) VALUES ($1, 'x', 'x')"#, json!(["tnt_b"]))).await.unwrap_err();
+    assert_eq!(e.code(), "Q3002");
+    assert_eq!(as_a(execute(r#"INSERT INTO "Category" (name, slug) VALUES ('x', 'x')"#, json!([]))).await.unwrap(), json!(1));
+    assert_eq!(as_a(query(r#"SELECT code FROM "Country" ORDER BY code"#, json!([]))).await.unwrap(), json!([{"code": "DE"}, {"code": "FR"}, {"code": "JP"}]));
+    assert_eq!(as_a(execute(r#"DELETE FROM "Country" WHERE code = 'JP'"#, json!([]))).await.unwrap_err().code(), "Q3003");
+    assert_eq!(host.request(&json!({"request": execute(r#"DELETE FROM "Country" WHERE code = 'JP'"#, json!([]))})).await.unwrap_err().code(), "Q3003");
+    assert_eq!(as_a(query(r#"SELECT * FROM "_SkillToUser""#, json!([]))).await.unwrap_err().code(), "Q3004");
+    // The other tenant's categories are as seeded.
+    let sql = format!(r#"SELECT id, name FROM "{ns}"."Category" WHERE "tenantId" IS DISTINCT FROM 'tnt_a' ORDER BY id"#);
+    let rows = host.request(&json!({"request": query(&sql, json!([])), "unscoped": true})).await.unwrap();
+    assert_eq!(rows, json!([{"id": 1, "name": "General"}, {"id": 3, "name": "News"}, {"id": 4, "name": "Help"}, {"id": 5, "name": "Secret"}]));
+    corpus::drop_namespace(host.driver(), &ns).await;
+}

@@ -44,7 +44,7 @@ pub enum Scoped {
     /// The text as given, with the given parameters.
     Verbatim,
     /// The statement rendered from its (rewritten) tree, after `guards` (each must return no row).
-    Rewritten { stmt: Stmt, guards: Vec<Step> },
+    Rewritten { stmt: Box<Stmt>, guards: Vec<Step> },
 }
 
 /// Built-in functions raw SQL may call under a tenant context: functions that compute a value from
@@ -122,10 +122,25 @@ pub fn scope_raw(schema: &Schema, namespace: Option<&str>, ctx: &TenantContext, 
             )
             .with_meta("model", name.clone()));
         }
-        return Ok(Scoped::Rewritten { stmt, guards: vec![] });
+        // Rows of unscoped models that tenant rows refer to are only deleted or re-keyed
+        // explicitly unscoped, as for requests.
+        let Stmt { ast, params } = &mut stmt;
+        let mut scoper = Scoper {
+            schema,
+            namespace,
+            tenant: None,
+            params,
+            tenant_expr: None,
+            handled: 0,
+            error: None,
+            locking: Vec::new(),
+            access: Vec::new(),
+        };
+        scoper.scope_statement(ast)?;
+        return Ok(Scoped::Rewritten { stmt: Box::new(stmt), guards: vec![] });
     }
     let guards = rewrite(schema, namespace, ctx, tenant, &mut stmt)?;
-    Ok(Scoped::Rewritten { stmt, guards })
+    Ok(Scoped::Rewritten { stmt: Box::new(stmt), guards })
 }
 
 fn parse_error(e: sqlparser::parser::ParserError) -> Error {
@@ -502,16 +517,54 @@ fn fence<T: VisitMut + ?Sized>(scoper: &mut Scoper<'_>, node: &mut T) -> Result<
     }
 }
 
-/// `pred AND CASE WHEN pred THEN (user) ELSE false END`: the user's condition is only evaluated on
-/// rows the predicate admits.
+/// `pred AND <plain conditions> AND CASE WHEN pred THEN (rest) ELSE false END`: the user's
+/// conditions are only evaluated on rows the predicate admits. Top-level conditions that compare a
+/// column with a column, a parameter or a literal cannot raise an error whatever the row holds, so
+/// they stay outside the guard where PostgreSQL can use them for index lookups and joins.
 fn guarded(scoped: Option<Expr>, user: Option<Expr>) -> Option<Expr> {
     match (scoped, user) {
         (Some(p), Some(u)) => {
-            let guard = sql::case_when(p.clone(), Expr::Nested(Box::new(u)), Some(sql::bool_lit(false)));
-            Some(sql::and(vec![p, guard]))
+            let mut conjuncts = Vec::new();
+            split_and(u, &mut conjuncts);
+            let (plain, rest): (Vec<Expr>, Vec<Expr>) = conjuncts.into_iter().partition(cannot_raise);
+            let mut all = vec![p.clone()];
+            all.extend(plain);
+            if !rest.is_empty() {
+                let rest = Expr::Nested(Box::new(sql::and(rest)));
+                all.push(sql::case_when(p, rest, Some(sql::bool_lit(false))));
+            }
+            Some(sql::and(all))
         }
         (p, None) => p,
         (None, u) => u,
+    }
+}
+
+fn split_and(e: Expr, out: &mut Vec<Expr>) {
+    match e {
+        Expr::BinaryOp { left, op: sqlparser::ast::BinaryOperator::And, right } => {
+            split_and(*left, out);
+            split_and(*right, out);
+        }
+        Expr::Nested(inner) if matches!(*inner, Expr::BinaryOp { op: sqlparser::ast::BinaryOperator::And, .. }) => split_and(*inner, out),
+        other => out.push(other),
+    }
+}
+
+/// A column, a parameter or a literal.
+fn atom(e: &Expr) -> bool {
+    matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_) | Expr::Value(_))
+}
+
+/// `a = b`, `a < b`, ..., `a IN (..)`, `a IS [NOT] NULL` over columns, parameters and literals.
+fn cannot_raise(e: &Expr) -> bool {
+    use sqlparser::ast::BinaryOperator as B;
+    match e {
+        Expr::BinaryOp { left, op: B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq, right } => atom(left) && atom(right),
+        Expr::InList { expr, list, .. } => atom(expr) && list.iter().all(atom),
+        Expr::IsNull(e) | Expr::IsNotNull(e) => atom(e),
+        Expr::Nested(e) => cannot_raise(e),
+        _ => false,
     }
 }
 
