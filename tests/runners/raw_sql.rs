@@ -228,6 +228,7 @@ fn cases() -> Vec<Case> {
         refuse("SELECT INTO", r#"SELECT * INTO stolen FROM "Post""#, json!([]), "Q3004"),
         refuse("unparseable", "SELEC id FROM \"Post\"", json!([]), "Q3004"),
         refuse("empty", "  -- nothing\n", json!([]), "Q3004"),
+        refuse("nesting past the parser's depth limit", &format!("SELECT {}1{}", "(".repeat(200), ")".repeat(200)), json!([]), "Q3004"),
         refuse("a placeholder beyond the parameters", "SELECT $2::int AS n", json!([1]), "Q2005"),
         refuse("a ? placeholder", r#"SELECT id FROM "Post" WHERE id = ?"#, json!([]), "Q3004"),
         // INSERT.
@@ -301,6 +302,12 @@ fn cases() -> Vec<Case> {
             r#"INSERT INTO "Post" (id, "authorId", title) VALUES (1, 1, 'renamed') ON CONFLICT (id) DO UPDATE SET title = excluded.title WHERE "Post".views > 0"#,
             json!([]),
             1,
+        ),
+        x(
+            "ON CONFLICT DO UPDATE through an unquoted alias",
+            r#"INSERT INTO "Post" AS P (id, "authorId", title) VALUES (7, 1, 'stolen') ON CONFLICT (id) DO UPDATE SET title = excluded.title WHERE P.views >= 0"#,
+            json!([]),
+            0,
         ),
         // UPDATE.
         x("UPDATE without WHERE", r#"UPDATE "Post" SET views = 0"#, json!([]), 5),

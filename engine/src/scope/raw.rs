@@ -621,6 +621,9 @@ fn rewrite(schema: &Schema, namespace: Option<&str>, ctx: &TenantContext, tenant
             for c in &mut ins.columns {
                 fold_name(c);
             }
+            if let Some(a) = &mut ins.table_alias {
+                fold(&mut a.alias);
+            }
         }
         _ => {}
     }
