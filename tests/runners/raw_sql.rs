@@ -578,6 +578,10 @@ async fn shared_and_unscoped_models() {
     assert_eq!(as_a(query(r#"SELECT code FROM "Country" ORDER BY code"#, json!([]))).await.unwrap(), json!([{"code": "DE"}, {"code": "FR"}, {"code": "JP"}]));
     assert_eq!(as_a(execute(r#"DELETE FROM "Country" WHERE code = 'JP'"#, json!([]))).await.unwrap_err().code(), "Q3003");
     assert_eq!(host.request(&json!({"request": execute(r#"DELETE FROM "Country" WHERE code = 'JP'"#, json!([]))})).await.unwrap_err().code(), "Q3003");
+    let rekey = execute(r#"UPDATE "Country" SET CODE = 'XX' WHERE code = 'JP'"#, json!([]));
+    assert_eq!(as_a(rekey.clone()).await.unwrap_err().code(), "Q3003");
+    assert_eq!(host.request(&json!({"request": rekey})).await.unwrap_err().code(), "Q3003");
+    assert_eq!(as_a(execute(r#"UPDATE "Country" SET name = 'Nippon' WHERE code = 'JP'"#, json!([]))).await.unwrap(), json!(1));
     assert_eq!(as_a(query(r#"SELECT * FROM "_SkillToUser""#, json!([]))).await.unwrap_err().code(), "Q3004");
     // The other tenant's categories are as seeded.
     let sql = format!(r#"SELECT id, name FROM "{ns}"."Category" WHERE "tenantId" IS DISTINCT FROM 'tnt_a' ORDER BY id"#);

@@ -112,6 +112,7 @@ pub fn scope_raw(schema: &Schema, namespace: Option<&str>, ctx: &TenantContext, 
     if let Some(e) = check.error {
         return Err(e);
     }
+    fold_write_names(&mut stmt.ast);
     if tenant.is_none() {
         // No tenant context: statements on scoped tables fail closed.
         if let Some(model) = check.scoped.first() {
@@ -618,16 +619,9 @@ fn rewrite(schema: &Schema, namespace: Option<&str>, ctx: &TenantContext, tenant
                     return Err(refused("INSERT into a tenant-scoped table must name its columns in raw SQL"));
                 }
             }
-            for c in &mut ins.columns {
-                fold_name(c);
-            }
-            if let Some(a) = &mut ins.table_alias {
-                fold(&mut a.alias);
-            }
         }
         _ => {}
     }
-    fold_assignments(ast);
     check_tuple_assignments(schema, namespace, ast)?;
     scoper.scope_statement(ast)?;
     match ast {
@@ -663,7 +657,15 @@ fn rewrite(schema: &Schema, namespace: Option<&str>, ctx: &TenantContext, tenant
     Ok(guards)
 }
 
-fn fold_assignments(ast: &mut Statement) {
+/// Folds the column names a write statement lists (INSERT columns, SET targets) and an INSERT's
+/// alias, which the visitor does not reach as names.
+fn fold_write_names(ast: &mut Statement) {
+    if let Statement::Insert(ins) = ast {
+        ins.columns.iter_mut().for_each(fold_name);
+        if let Some(a) = &mut ins.table_alias {
+            fold(&mut a.alias);
+        }
+    }
     let assignments: Vec<&mut sqlparser::ast::Assignment> = match ast {
         Statement::Update(up) => up.assignments.iter_mut().collect(),
         Statement::Insert(ins) => match &mut ins.on {
