@@ -202,6 +202,19 @@ fn cases() -> Vec<Case> {
             json!([]),
             json!([{"n": 5}]),
         ),
+        q(
+            "plain conditions next to one that would raise",
+            r#"SELECT id FROM "Post" WHERE views >= 0 AND CASE WHEN title = 'Globex secrets' THEN CAST(title AS int) ELSE 0 END = 0 AND id <> 4 ORDER BY id"#,
+            json!([]),
+            ids(&[1, 2, 3, 5]),
+        ),
+        q(
+            "correlated condition on a fenced table",
+            r#"SELECT u.id FROM "User" u WHERE EXISTS (SELECT 1 FROM "Post" WHERE "authorId" = u.id AND views > 40) ORDER BY u.id"#,
+            json!([]),
+            ids(&[1, 2]),
+        ),
+        q("alias with column names", r#"SELECT x.a FROM "Post" AS x(a) WHERE x.a IN (1, 6)"#, json!([]), json!([{"a": 1}])),
         // Session state, DDL and other statements.
         refuse("set_config in a SELECT", "SELECT set_config('app.current_tenant_id', '2', false)", json!([]), "Q3004"),
         refuse("set_config in WHERE", r#"SELECT id FROM "Post" WHERE set_config('app.current_tenant_id', '2', true) IS NOT NULL"#, json!([]), "Q3004"),
@@ -540,6 +553,8 @@ async fn compiled_raw_sql_binds_the_tenant_after_the_parameters() {
     assert!(sql.contains(&format!(r#"FROM "{ns}"."Post""#)), "{sql}");
     assert!(sql.contains(r#""tenantId" = $2"#) && sql.contains("OFFSET 0"), "{sql}");
     assert_eq!(stmt["params"], json!([3, 1]));
+    // ... with the plain condition copied into the fence, where an index can serve it.
+    assert!(sql.contains(r#"WHERE "Post"."tenantId" = $2 AND id = $1 OFFSET 0"#), "{sql}");
     // Plain comparisons stay next to the tenant predicate; anything that could raise runs behind it.
     let out = host.compile(&json!({"request": execute(r#"UPDATE "Post" SET views = 1 WHERE id = $1 AND CAST(title AS int) = 1"#, json!([3])), "tenant": 1})).unwrap();
     let sql = out["statements"][0]["sql"].as_str().unwrap();

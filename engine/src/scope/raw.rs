@@ -12,7 +12,8 @@
 //!   the FROM of UPDATE and the USING of DELETE) becomes
 //!   `(SELECT * FROM t WHERE <tenant predicate> OFFSET 0) AS alias`; the `OFFSET 0` keeps
 //!   PostgreSQL from pulling the subquery up or pushing the statement's own conditions into it,
-//!   so no user expression is ever evaluated on another tenant's row;
+//!   so no user expression is ever evaluated on another tenant's row (only comparisons that cannot
+//!   raise are copied in, for index lookups);
 //! - the target of an UPDATE or DELETE gets the write predicate, and the statement's own WHERE
 //!   runs behind it (`pred AND CASE WHEN pred THEN (where) ELSE false END`);
 //! - an INSERT gets the tenant column (bound as a new parameter `$n+1`) or must give the current
@@ -475,10 +476,40 @@ impl VisitorMut for Check<'_> {
 struct Fence<'s, 'a> {
     scoper: &'s mut Scoper<'a>,
     error: Option<Error>,
+    /// The fenced subqueries this pass made (by address), so that only they receive conditions.
+    made: HashSet<usize>,
 }
 
 impl VisitorMut for Fence<'_, '_> {
     type Break = ();
+
+    /// A SELECT that reads one fenced table and nothing else: its conditions that cannot raise
+    /// (comparisons of columns, parameters and literals) are copied into the fence, next to the
+    /// tenant predicate, where PostgreSQL can use them for index lookups. The statement keeps them
+    /// too; everything else stays outside the fence.
+    fn post_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
+        let [twj] = select.from.as_mut_slice() else { return ControlFlow::Continue(()) };
+        if !twj.joins.is_empty() {
+            return ControlFlow::Continue(());
+        }
+        let TableFactor::Derived { subquery, alias, .. } = &mut twj.relation else { return ControlFlow::Continue(()) };
+        if !self.made.contains(&(subquery.as_ref() as *const Query as usize)) || alias.as_ref().is_some_and(|a| !a.columns.is_empty()) {
+            return ControlFlow::Continue(());
+        }
+        let Some(user) = select.selection.clone() else { return ControlFlow::Continue(()) };
+        let mut conjuncts = Vec::new();
+        split_and(user, &mut conjuncts);
+        let plain: Vec<Expr> = conjuncts.into_iter().filter(cannot_raise).collect();
+        if plain.is_empty() {
+            return ControlFlow::Continue(());
+        }
+        if let SetExpr::Select(inner) = subquery.body.as_mut() {
+            let mut all: Vec<Expr> = inner.selection.take().into_iter().collect();
+            all.extend(plain);
+            inner.selection = Some(sql::and(all));
+        }
+        ControlFlow::Continue(())
+    }
 
     fn post_visit_table_factor(&mut self, tf: &mut TableFactor) -> ControlFlow<()> {
         let Some((model, reference)) = self.scoper.scoped_table(tf) else { return ControlFlow::Continue(()) };
@@ -491,6 +522,7 @@ impl VisitorMut for Fence<'_, '_> {
         match self.scoper.wrap(tf, model, &reference) {
             Ok(()) => {
                 if let TableFactor::Derived { subquery, .. } = tf {
+                    self.made.insert(subquery.as_ref() as *const Query as usize);
                     // The fence: a subquery with OFFSET is neither pulled up nor given the outer
                     // query's conditions.
                     subquery.limit_clause = Some(sqlparser::ast::LimitClause::LimitOffset {
@@ -510,7 +542,7 @@ impl VisitorMut for Fence<'_, '_> {
 }
 
 fn fence<T: VisitMut + ?Sized>(scoper: &mut Scoper<'_>, node: &mut T) -> Result<()> {
-    let mut f = Fence { scoper, error: None };
+    let mut f = Fence { scoper, error: None, made: HashSet::new() };
     let _ = node.visit(&mut f);
     match f.error {
         Some(e) => Err(e),
