@@ -10,7 +10,7 @@
 //! - `scope`: tenant scope on every statement (the only place tenant logic lives)
 //! - `sql`: the SQL tree and its rendering per dialect
 //! - [`exec`]: drives a plan over a driver, shapes rows into JSON
-//! - `rawsql`: raw SQL through the same scope pass
+//! - [`rawsql`]: raw SQL requests (`queryRaw`, `executeRaw`), scoped by `scope::raw`
 //! - [`ddl`]: CREATE statements and RLS policies from a schema
 //! - [`error`]: one error type with stable codes
 //!
@@ -22,6 +22,7 @@ pub mod exec;
 pub mod host;
 pub mod plan;
 pub mod query;
+pub mod rawsql;
 pub mod schema;
 pub mod scope;
 pub mod sql;
@@ -52,6 +53,21 @@ pub struct EngineOptions {
     /// transaction-local `set_config` ([`scope::rls::SET_TENANT_SQL`]), so the database's policies
     /// hold even for SQL the scope pass never saw. The scope pass still runs: two walls.
     pub rls: bool,
+}
+
+/// A request ready to run: a model request's plan or a raw request's.
+enum Prepared {
+    Model(Plan),
+    Raw(rawsql::RawPlan),
+}
+
+impl Prepared {
+    fn needs_transaction(&self) -> bool {
+        match self {
+            Prepared::Model(plan) => plan.needs_transaction(),
+            Prepared::Raw(raw) => raw.needs_transaction(),
+        }
+    }
 }
 
 /// The engine: a parsed schema plus options. Cheap to share; every method takes `&self`.
@@ -87,35 +103,61 @@ impl Engine {
         Ok(plan)
     }
 
+    /// A model request's plan, or a raw request's.
+    fn prepare(&self, request: &Json, ctx: &TenantContext) -> Result<Prepared> {
+        match rawsql::parse_request(request)? {
+            Some(raw) => rawsql::plan(&self.schema, self.options.namespace.as_deref(), ctx, raw).map(Prepared::Raw),
+            None => self.plan(request, ctx).map(Prepared::Model),
+        }
+    }
+
+    async fn run<Q: Queryable>(&self, q: &Q, prepared: &Prepared, dialect: Dialect) -> Result<Json> {
+        match prepared {
+            Prepared::Model(plan) => exec::run_plan(q, &self.schema, plan, dialect, self.options.clock).await,
+            Prepared::Raw(raw) => exec::run_raw(q, &self.schema, raw, dialect, self.options.clock).await,
+        }
+    }
+
     /// The SQL and parameters a request runs, without a database:
     /// `{ "statements": [{ "sql": "...", "params": [...] }] }`. In RLS mode a request under a tenant
     /// starts with the statement that sets the tenant.
     pub fn compile(&self, request: &Json, ctx: &TenantContext, dialect: Dialect) -> Result<Json> {
-        let plan = self.plan(request, ctx)?;
+        let prepared = self.prepare(request, ctx)?;
         let setting = self.tenant_setting(ctx).map(|(text, params)| {
             serde_json::json!({ "sql": text, "params": params.iter().map(value::Value::to_json).collect::<Vec<_>>() })
         });
-        let statements: Vec<Json> = setting
-            .into_iter()
-            .chain(plan.statements().into_iter().map(|s| {
-                let placeholders: Vec<value::Value> = (0..s.params.len()).map(|_| value::Value::Null).collect();
-                let (text, _) = sql::render(&s.ast, &placeholders, dialect);
-                serde_json::json!({ "sql": text, "params": s.params.iter().map(exec::describe_param).collect::<Vec<_>>() })
-            }))
-            .collect();
+        let render = |s: &sql::Stmt| {
+            let placeholders: Vec<value::Value> = (0..s.params.len()).map(|_| value::Value::Null).collect();
+            let (text, _) = sql::render(&s.ast, &placeholders, dialect);
+            serde_json::json!({ "sql": text, "params": s.params.iter().map(exec::describe_param).collect::<Vec<_>>() })
+        };
+        let mut statements: Vec<Json> = setting.into_iter().collect();
+        match &prepared {
+            Prepared::Model(plan) => statements.extend(plan.statements().into_iter().map(render)),
+            Prepared::Raw(raw) => {
+                let guards = Plan { steps: raw.guards.clone(), output: plan::Output { var: 0, kind: plan::OutputKind::Affected } };
+                statements.extend(guards.statements().into_iter().map(render));
+                statements.push(match &raw.sql {
+                    rawsql::RawSql::Scoped(stmt) => render(stmt),
+                    rawsql::RawSql::Verbatim { text, params } => {
+                        serde_json::json!({ "sql": text, "params": params.iter().map(value::Value::to_json).collect::<Vec<_>>() })
+                    }
+                });
+            }
+        }
         Ok(serde_json::json!({ "statements": statements }))
     }
 
     /// Runs one request. Plans of several statements run in a transaction, and so does every
     /// request under a tenant in RLS mode.
     pub async fn request<D: Driver>(&self, driver: &D, request: &Json, ctx: &TenantContext) -> Result<Json> {
-        let plan = self.plan(request, ctx)?;
+        let prepared = self.prepare(request, ctx)?;
         let setting = self.tenant_setting(ctx);
-        if !plan.needs_transaction() && setting.is_none() {
-            return exec::run_plan(driver, &self.schema, &plan, driver.dialect(), self.options.clock).await;
+        if !prepared.needs_transaction() && setting.is_none() {
+            return self.run(driver, &prepared, driver.dialect()).await;
         }
         let tx = self.begin(driver, None, setting).await?;
-        let result = exec::run_plan(&tx, &self.schema, &plan, driver.dialect(), self.options.clock).await;
+        let result = self.run(&tx, &prepared, driver.dialect()).await;
         self.finish(tx, result).await
     }
 
@@ -123,11 +165,11 @@ impl Engine {
     /// sets its tenant in that transaction (or clears it when it has none), so requests of one
     /// interactive transaction each see their own tenant.
     pub async fn request_in<Q: Queryable>(&self, conn: &Q, dialect: Dialect, request: &Json, ctx: &TenantContext) -> Result<Json> {
-        let plan = self.plan(request, ctx)?;
+        let prepared = self.prepare(request, ctx)?;
         if self.options.rls {
             self.set_tenant(conn, Some(scope::rls::set_tenant_in_transaction(ctx))).await?;
         }
-        exec::run_plan(conn, &self.schema, &plan, dialect, self.options.clock).await
+        self.run(conn, &prepared, dialect).await
     }
 
     /// In RLS mode: the statement that opens the request's transaction, if the context needs one.
@@ -172,12 +214,12 @@ impl Engine {
         ctx: &TenantContext,
         isolation: Option<IsolationLevel>,
     ) -> Result<Json> {
-        let plans = requests.iter().map(|r| self.plan(r, ctx)).collect::<Result<Vec<_>>>()?;
+        let plans = requests.iter().map(|r| self.prepare(r, ctx)).collect::<Result<Vec<_>>>()?;
         let tx = self.begin(driver, isolation, self.tenant_setting(ctx)).await?;
         let outcome = async {
             let mut results = Vec::with_capacity(plans.len());
             for plan in &plans {
-                results.push(exec::run_plan(&tx, &self.schema, plan, driver.dialect(), self.options.clock).await?);
+                results.push(self.run(&tx, plan, driver.dialect()).await?);
             }
             Ok(Json::Array(results))
         }

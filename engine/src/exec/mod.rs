@@ -46,6 +46,37 @@ pub async fn run_plan<Q: Queryable>(q: &Q, schema: &Schema, plan: &Plan, dialect
     output(schema, &plan.output.kind, var)
 }
 
+/// Runs a raw request: its guards, then the statement. `queryRaw` gives rows as objects keyed by
+/// column name, decoded by the column types the driver reports; `executeRaw` the affected count.
+pub async fn run_raw<Q: Queryable>(q: &Q, schema: &Schema, plan: &crate::rawsql::RawPlan, dialect: Dialect, clock: defaults::Clock) -> Result<Json> {
+    use crate::rawsql::{RawKind, RawSql};
+    let mut rt = Runtime { q, schema, dialect, defaults: defaults::Defaults::new(clock), vars: Vec::new() };
+    rt.run(&plan.guards).await?;
+    let (text, params) = match &plan.sql {
+        RawSql::Verbatim { text, params } => (text.clone(), params.clone()),
+        RawSql::Scoped(stmt) => sql::render(&stmt.ast, &crate::rawsql::values_of(stmt)?, dialect),
+    };
+    let map = |e| errors::map_driver_error(schema, e);
+    match plan.kind {
+        RawKind::Execute => Ok(Json::from(q.execute(&text, &params).await.map_err(map)?)),
+        RawKind::Query => {
+            let rs = q.query(&text, &params).await.map_err(map)?;
+            let rows = rs
+                .rows
+                .iter()
+                .map(|row| {
+                    let mut obj = Map::with_capacity(rs.columns.len());
+                    for (c, v) in rs.columns.iter().zip(row) {
+                        obj.insert(c.name.clone(), decode::decode_by_column(c.ty, v));
+                    }
+                    Json::Object(obj)
+                })
+                .collect();
+            Ok(Json::Array(rows))
+        }
+    }
+}
+
 impl<Q: Queryable> Runtime<'_, Q> {
     fn run<'s>(&'s mut self, steps: &'s [Step]) -> Pin<Box<dyn Future<Output = Result<()>> + 's>> {
         Box::pin(async move {

@@ -73,6 +73,12 @@ fn guard_steps(cx: &Cx, steps: &mut Vec<Step>) {
     *steps = out;
 }
 
+/// The guard statements for the foreign keys a raw statement writes (each must return no row).
+pub(super) fn raw_guards(schema: &Schema, namespace: Option<&str>, stmt: &Stmt) -> Vec<Step> {
+    let cx = Cx { schema, namespace };
+    references(&cx, stmt).iter().map(|r| guard_step(&cx, stmt, r)).collect()
+}
+
 /// The foreign keys to tenant-scoped models a statement writes from request values.
 fn references(cx: &Cx, stmt: &Stmt) -> Vec<Reference> {
     let (model, rows): (ModelId, Vec<Vec<(String, Expr)>>) = match &stmt.ast {

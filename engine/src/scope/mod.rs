@@ -17,6 +17,7 @@
 //! the explicit unscoped context is the greppable way around that for admin work.
 
 mod foreign_keys;
+pub mod raw;
 pub mod rls;
 
 pub use foreign_keys::guard_foreign_keys;

@@ -128,5 +128,19 @@ for (const backendName of ["pglite", "pg"]) {
       await assert.rejects(db.$forTenant(1).$queryRawUnsafe("SELECT set_config('app.current_tenant_id', '2', false)"), { code: "Q3004" });
       await assert.rejects(db.$forTenant(1).$executeRawUnsafe(`SELECT 1; SELECT 2`), { code: "Q3004" });
     });
+
+    check("raw SQL under a tenant is rewritten in the Wasm engine: fenced reads, checked writes", async () => {
+      const t = db.$forTenant(1);
+      // Unqualified names mean the client's namespace; a cast on another tenant's value never runs.
+      const rows = await t.$queryRaw`SELECT id FROM "Post" WHERE CASE WHEN title = 'Globex secrets' THEN CAST(title AS int) ELSE 0 END = 0 ORDER BY id`;
+      assert.deepEqual(rows.map((r) => r.id), [1, 2, 3, 4, 5]);
+      const [{ n }] = await t.$queryRaw`SELECT count(*) AS n FROM "Post" p JOIN "Comment" c ON c."postId" = p.id WHERE p.id = ANY(${[1, 6, 7]})`;
+      assert.equal(n, 2n);
+      await assert.rejects(t.$queryRawUnsafe(`SELECT query_to_xml('SELECT * FROM "Post"', true, false, '')`), { code: "Q3004" });
+      await assert.rejects(t.$queryRawUnsafe(`SELECT ${"(".repeat(300)}1${")".repeat(300)}`), { code: "Q3004" });
+      await assert.rejects(t.$executeRaw`INSERT INTO "Post" ("tenantId", "authorId", title) VALUES (${2}, ${4}, 'x')`, { code: "Q3002" });
+      await assert.rejects(t.$executeRaw`INSERT INTO "Post" ("authorId", title) VALUES (${4}, 'x')`, { code: "P2003" });
+      await assert.rejects(db.$queryRaw`SELECT id FROM "Post"`, (e) => e instanceof QuarryTenantError && e.code === "Q3001");
+    });
   });
 }

@@ -1,0 +1,840 @@
+//! Raw SQL (`$queryRaw`, `$executeRaw`) through tenant scope.
+//!
+//! Without a tenant context on a schema that has no tenant-scoped models, and in the explicit
+//! unscoped context, raw SQL runs as given. Otherwise it is parsed (PostgreSQL dialect) and must be
+//! one SELECT, INSERT, UPDATE or DELETE that names only the schema's tables and calls only known
+//! built-in functions; anything else — DDL, SET / RESET / DISCARD / SET ROLE, `set_config`, DO,
+//! COPY, TRUNCATE, LOCK, several statements, unparseable text — is refused with `Q3004`.
+//! Without a tenant context a statement that touches a scoped table fails closed (`Q3001`).
+//!
+//! Under a tenant the statement is rewritten and rendered again from its tree:
+//! - every table reference a query reads (FROM, JOIN, subqueries, CTEs, set operations, LATERAL,
+//!   the FROM of UPDATE and the USING of DELETE) becomes
+//!   `(SELECT * FROM t WHERE <tenant predicate> OFFSET 0) AS alias`; the `OFFSET 0` keeps
+//!   PostgreSQL from pulling the subquery up or pushing the statement's own conditions into it,
+//!   so no user expression is ever evaluated on another tenant's row (only comparisons that cannot
+//!   raise are copied in, for index lookups);
+//! - the target of an UPDATE or DELETE gets the write predicate, and the statement's own WHERE
+//!   runs behind it (`pred AND CASE WHEN pred THEN (where) ELSE false END`);
+//! - an INSERT gets the tenant column (bound as a new parameter `$n+1`) or must give the current
+//!   tenant; no assignment may move a row to another tenant;
+//! - a foreign key written to a tenant-scoped model must be a parameter or literal and name a row
+//!   the tenant can see (checked by a guard statement first, `P2003` otherwise).
+//!
+//! A final count checks that every reference to a scoped table was rewritten.
+
+use super::foreign_keys;
+use super::{Origin, RelationCounter, Scoper, TenantContext, is_scoped, model_of};
+use crate::error::{Error, Result, codes};
+use crate::plan::Step;
+use crate::schema::{ModelId, ModelTenancy, RelationLink, Schema};
+use crate::sql::{self, Param, Stmt};
+use crate::value::Value;
+use sqlparser::ast::{
+    AssignmentTarget, Expr, FromTable, Ident, ObjectName, ObjectNamePart, OnConflictAction, OnInsert, Query, Select, SetExpr,
+    Statement, TableFactor, TableObject, Value as SqlValue, ValueWithSpan, Visit, VisitMut, VisitorMut,
+};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+use std::collections::HashSet;
+use std::ops::ControlFlow;
+
+/// What to run for a raw statement.
+#[derive(Debug)]
+pub enum Scoped {
+    /// The text as given, with the given parameters.
+    Verbatim,
+    /// The statement rendered from its (rewritten) tree, after `guards` (each must return no row).
+    Rewritten { stmt: Box<Stmt>, guards: Vec<Step> },
+}
+
+/// Built-in functions raw SQL may call under a tenant context: functions that compute a value from
+/// their arguments and do not read tables by name, run SQL text or change session state.
+const FUNCTIONS: &[&str] = &[
+    // aggregates and window functions
+    "count", "sum", "avg", "min", "max", "array_agg", "string_agg", "json_agg", "jsonb_agg", "json_object_agg",
+    "jsonb_object_agg", "bool_and", "bool_or", "every", "bit_and", "bit_or", "stddev", "stddev_pop", "stddev_samp",
+    "variance", "var_pop", "var_samp", "percentile_cont", "percentile_disc", "mode", "row_number", "rank", "dense_rank",
+    "percent_rank", "cume_dist", "ntile", "lag", "lead", "first_value", "last_value", "nth_value",
+    // conditional
+    "coalesce", "nullif", "greatest", "least",
+    // numbers
+    "abs", "ceil", "ceiling", "floor", "round", "trunc", "mod", "power", "pow", "sqrt", "exp", "ln", "log", "sign",
+    "div", "random", "width_bucket",
+    // text
+    "lower", "upper", "initcap", "length", "char_length", "character_length", "octet_length", "concat", "concat_ws",
+    "substr", "substring", "left", "right", "lpad", "rpad", "ltrim", "rtrim", "btrim", "trim", "replace", "reverse",
+    "repeat", "split_part", "strpos", "position", "starts_with", "format", "md5", "to_char", "to_number", "regexp_replace",
+    "regexp_match", "regexp_matches", "regexp_split_to_array", "string_to_array", "array_to_string", "translate", "chr",
+    "ascii", "encode", "decode", "quote_literal", "quote_ident", "quote_nullable",
+    // dates
+    "now", "current_timestamp", "current_date", "current_time", "localtimestamp", "localtime", "date_trunc",
+    "date_part", "extract", "age", "to_timestamp", "to_date", "make_date", "make_time", "make_timestamp",
+    "make_timestamptz", "make_interval", "date_bin", "clock_timestamp", "statement_timestamp",
+    "transaction_timestamp", "timezone", "isfinite", "justify_days", "justify_hours", "justify_interval",
+    // json
+    "to_json", "to_jsonb", "row_to_json", "json_build_object", "jsonb_build_object", "json_build_array",
+    "jsonb_build_array", "json_object", "jsonb_object", "json_array_length", "jsonb_array_length", "json_extract_path",
+    "jsonb_extract_path", "json_extract_path_text", "jsonb_extract_path_text", "json_typeof", "jsonb_typeof",
+    "jsonb_set", "jsonb_insert", "jsonb_strip_nulls", "json_strip_nulls", "jsonb_pretty", "json_array_elements",
+    "jsonb_array_elements", "json_array_elements_text", "jsonb_array_elements_text", "json_each", "jsonb_each",
+    "json_each_text", "jsonb_each_text", "json_object_keys", "jsonb_object_keys", "jsonb_path_query",
+    "jsonb_path_exists", "jsonb_path_match", "jsonb_path_query_array", "jsonb_path_query_first",
+    // arrays and sets
+    "array", "array_length", "array_upper", "array_lower", "array_position", "array_positions", "array_append",
+    "array_prepend", "array_cat", "array_remove", "array_replace", "cardinality", "unnest", "generate_series",
+    "generate_subscripts", "row",
+    // other pure functions
+    "gen_random_uuid", "num_nonnulls", "num_nulls",
+];
+
+/// Functions refused with a message of their own: they change session or transaction state.
+const SESSION_FUNCTIONS: &[&str] = &["set_config", "pg_advisory_lock", "pg_advisory_xact_lock", "pg_terminate_backend", "pg_cancel_backend"];
+
+fn refused(message: impl Into<String>) -> Error {
+    Error::new(codes::RAW_SQL_REFUSED, message)
+}
+
+/// Applies tenant scope to a raw statement. `params` are the request's parameters (`$1..$n`).
+pub fn scope_raw(schema: &Schema, namespace: Option<&str>, ctx: &TenantContext, text: &str, params: &[Value]) -> Result<Scoped> {
+    let any_scoped = schema.model_ids().any(|m| is_scoped(schema, m));
+    let tenant = match ctx {
+        TenantContext::Unscoped => return Ok(Scoped::Verbatim),
+        TenantContext::Missing if !any_scoped => return Ok(Scoped::Verbatim),
+        TenantContext::Missing => None,
+        TenantContext::Tenant(t) => Some(t),
+    };
+    let ast = parse_one(text)?;
+    let mut stmt = Stmt { ast, params: params.iter().cloned().map(Param::Value).collect() };
+    check_placeholders(&stmt.ast, params.len())?;
+    let mut check = Check::new(schema, namespace);
+    check.statement(&stmt.ast)?;
+    let _ = VisitMut::visit(&mut stmt.ast, &mut check);
+    if let Some(e) = check.error {
+        return Err(e);
+    }
+    fold_write_names(&mut stmt.ast);
+    if tenant.is_none() {
+        // No tenant context: statements on scoped tables fail closed.
+        if let Some(model) = check.scoped.first() {
+            let name = &schema.model(*model).name;
+            return Err(Error::new(
+                codes::TENANT_REQUIRED,
+                format!("model {name} is tenant-scoped: run raw SQL for a tenant ($forTenant) or explicitly unscoped ($unscoped)"),
+            )
+            .with_meta("model", name.clone()));
+        }
+        // Rows of unscoped models that tenant rows refer to are only deleted or re-keyed
+        // explicitly unscoped, as for requests.
+        let Stmt { ast, params } = &mut stmt;
+        let mut scoper = Scoper {
+            schema,
+            namespace,
+            tenant: None,
+            params,
+            tenant_expr: None,
+            handled: 0,
+            error: None,
+            locking: Vec::new(),
+            access: Vec::new(),
+        };
+        scoper.scope_statement(ast)?;
+        return Ok(Scoped::Rewritten { stmt: Box::new(stmt), guards: vec![] });
+    }
+    let guards = rewrite(schema, namespace, ctx, tenant, &mut stmt)?;
+    Ok(Scoped::Rewritten { stmt: Box::new(stmt), guards })
+}
+
+fn parse_error(e: sqlparser::parser::ParserError) -> Error {
+    // The parser's message quotes the text it stopped at; keep only where it stopped.
+    let msg = e.to_string();
+    let at = msg.find(" at Line: ").map(|i| msg[i + 4..].to_owned());
+    let mut err = refused(match &at {
+        Some(at) => format!("the raw SQL could not be parsed as a PostgreSQL statement ({at})"),
+        None => "the raw SQL could not be parsed as a PostgreSQL statement".to_owned(),
+    });
+    if let Some(at) = at {
+        err = err.with_meta("position", at);
+    }
+    err
+}
+
+/// Exactly one SELECT, INSERT, UPDATE or DELETE, parsed as PostgreSQL. Only the parser's entry
+/// points for these are called, so the rest of the parser (DDL and every other statement) stays
+/// out of the Wasm module; any other statement is refused by its first keyword.
+fn parse_one(text: &str) -> Result<Statement> {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::Token;
+    let dialect = PostgreSqlDialect {};
+    let mut p = Parser::new(&dialect).try_with_sql(text).map_err(parse_error)?;
+    let first = p.peek_token();
+    let stmt = match &first.token {
+        Token::Word(w) if w.quote_style.is_none() => match w.keyword {
+            Keyword::SELECT | Keyword::WITH | Keyword::VALUES => Statement::Query(p.parse_query().map_err(parse_error)?),
+            Keyword::INSERT => {
+                let t = p.next_token();
+                p.parse_insert(t).map_err(parse_error)?
+            }
+            Keyword::UPDATE => {
+                let t = p.next_token();
+                p.parse_update(t).map_err(parse_error)?
+            }
+            Keyword::DELETE => {
+                let t = p.next_token();
+                p.parse_delete(t).map_err(parse_error)?
+            }
+            _ => return Err(refused_keyword(&w.value)),
+        },
+        Token::LParen => Statement::Query(p.parse_query().map_err(parse_error)?),
+        Token::EOF => return Err(refused("the raw SQL holds no statement")),
+        _ => return Err(refused("the raw SQL could not be parsed as a PostgreSQL statement")),
+    };
+    while p.consume_token(&Token::SemiColon) {}
+    if p.peek_token().token != Token::EOF {
+        return Err(refused("the raw SQL holds more than one statement: run one statement per call"));
+    }
+    Ok(stmt)
+}
+
+/// A statement other than SELECT, INSERT, UPDATE and DELETE, by its first keyword.
+fn refused_keyword(word: &str) -> Error {
+    let kind = word.to_ascii_uppercase();
+    let why = match kind.as_str() {
+        "SET" | "RESET" | "DISCARD" | "BEGIN" | "START" | "COMMIT" | "END" | "ROLLBACK" | "ABORT" | "SAVEPOINT" | "RELEASE" | "PREPARE"
+        | "DEALLOCATE" | "LISTEN" | "NOTIFY" | "UNLISTEN" | "LOAD" => " (it changes session or transaction state)",
+        "CREATE" | "ALTER" | "DROP" | "COMMENT" | "GRANT" | "REVOKE" | "REINDEX" | "CLUSTER" | "VACUUM" | "ANALYZE" | "REFRESH"
+        | "SECURITY" | "IMPORT" => " (it changes the database's structure or settings)",
+        _ => "",
+    };
+    refused(format!("{kind} is refused in raw SQL under tenant scope{why}: only SELECT, INSERT, UPDATE and DELETE can run"))
+        .with_meta("statement", kind)
+}
+
+/// Placeholders must be `$1..$n` within the parameters given (the tenant id is appended after them).
+fn check_placeholders(stmt: &Statement, given: usize) -> Result<()> {
+    struct P {
+        max: usize,
+        bad: Option<String>,
+    }
+    impl sqlparser::ast::Visitor for P {
+        type Break = ();
+        fn pre_visit_value(&mut self, v: &ValueWithSpan) -> ControlFlow<()> {
+            if let SqlValue::Placeholder(p) = &v.value {
+                match p.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()).filter(|n| *n > 0) {
+                    Some(n) => self.max = self.max.max(n),
+                    None => self.bad = Some(p.clone()),
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut p = P { max: 0, bad: None };
+    let _ = Visit::visit(stmt, &mut p);
+    if let Some(bad) = p.bad {
+        return Err(Error::at(codes::INVALID_VALUE, "args.query", format!("placeholder {bad} is not supported: use $1, $2, ...")));
+    }
+    if p.max > given {
+        return Err(Error::at(
+            codes::INVALID_VALUE,
+            "args.parameters",
+            format!("the SQL uses ${} but {given} parameter(s) were given", p.max),
+        ));
+    }
+    Ok(())
+}
+
+/// `Name` -> `"name"`: PostgreSQL folds unquoted names to lower case; after this every name
+/// compares exactly.
+fn fold(ident: &mut Ident) {
+    if ident.quote_style.is_none() {
+        ident.value = ident.value.to_ascii_lowercase();
+        ident.quote_style = Some('"');
+    }
+}
+
+fn fold_name(name: &mut ObjectName) {
+    for part in &mut name.0 {
+        if let ObjectNamePart::Identifier(i) = part {
+            fold(i);
+        }
+    }
+}
+
+/// Checks what a statement may contain, folds names, and collects the scoped models it touches.
+struct Check<'a> {
+    schema: &'a Schema,
+    namespace: Option<&'a str>,
+    scoped: Vec<ModelId>,
+    ctes: HashSet<String>,
+    /// The next relation visited is the name of a table function (`generate_series(...)`).
+    function_next: bool,
+    statements: usize,
+    error: Option<Error>,
+}
+
+impl<'a> Check<'a> {
+    fn new(schema: &'a Schema, namespace: Option<&'a str>) -> Self {
+        Check { schema, namespace, scoped: vec![], ctes: HashSet::new(), function_next: false, statements: 0, error: None }
+    }
+
+    fn fail(&mut self, e: Error) -> ControlFlow<()> {
+        self.error.get_or_insert(e);
+        ControlFlow::Break(())
+    }
+
+    /// The statement kinds raw SQL may be under tenant scope, and their forms.
+    fn statement(&self, stmt: &Statement) -> Result<()> {
+        match stmt {
+            Statement::Query(_) => Ok(()),
+            Statement::Insert(ins) => {
+                if !ins.assignments.is_empty() || ins.or.is_some() || ins.ignore || ins.overwrite || ins.replace_into || ins.partitioned.is_some() || !ins.after_columns.is_empty() || ins.insert_alias.is_some() {
+                    return Err(refused("this form of INSERT is not supported in raw SQL under tenant scope"));
+                }
+                if !matches!(ins.table, TableObject::TableName(_)) {
+                    return Err(refused("INSERT INTO a table function is not supported in raw SQL under tenant scope"));
+                }
+                Ok(())
+            }
+            Statement::Update(up) => {
+                if up.or.is_some() || !up.order_by.is_empty() || up.limit.is_some() || !up.table.joins.is_empty() {
+                    return Err(refused("this form of UPDATE is not supported in raw SQL under tenant scope"));
+                }
+                Ok(())
+            }
+            Statement::Delete(del) => {
+                let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &del.from;
+                if !del.tables.is_empty() || !del.order_by.is_empty() || del.limit.is_some() || from.len() != 1 || from.iter().any(|t| !t.joins.is_empty()) {
+                    return Err(refused("this form of DELETE is not supported in raw SQL under tenant scope"));
+                }
+                Ok(())
+            }
+            other => Err(refused_statement(other)),
+        }
+    }
+
+    fn function(&self, name: &ObjectName) -> Result<()> {
+        let parts: Vec<String> = name
+            .0
+            .iter()
+            .map(|p| match p.as_ident() {
+                Some(i) if i.quote_style.is_none() => i.value.to_ascii_lowercase(),
+                Some(i) => i.value.clone(),
+                None => String::new(),
+            })
+            .collect();
+        let base = match parts.as_slice() {
+            [f] => f.as_str(),
+            [schema, f] if schema == "pg_catalog" => f.as_str(),
+            _ => "",
+        };
+        if SESSION_FUNCTIONS.contains(&base) {
+            return Err(refused(format!("{base}() changes session or transaction state: refused under tenant scope")).with_meta("function", base));
+        }
+        if base.is_empty() || !FUNCTIONS.contains(&base) {
+            let shown = parts.join(".");
+            return Err(refused(format!(
+                "function {shown}() is not allowed in raw SQL under tenant scope (only built-in functions that read no tables by name)"
+            ))
+            .with_meta("function", shown));
+        }
+        Ok(())
+    }
+
+    fn relation(&mut self, name: &mut ObjectName) -> Result<()> {
+        fold_name(name);
+        if std::mem::take(&mut self.function_next) {
+            return Ok(());
+        }
+        if let Some(model) = model_of(self.schema, self.namespace, name) {
+            if is_scoped(self.schema, model) && !self.scoped.contains(&model) {
+                self.scoped.push(model);
+            }
+            // The engine's namespace, not the search path, decides which table a name means.
+            if let (Some(ns), 1) = (self.namespace, name.0.len()) {
+                name.0.insert(0, ObjectNamePart::Identifier(sql::ident(ns)));
+            }
+            return Ok(());
+        }
+        if let [ObjectNamePart::Identifier(i)] = name.0.as_slice() {
+            if self.ctes.contains(&i.value) {
+                return Ok(());
+            }
+        }
+        Err(refused(format!("table {name} is not a table of the schema: raw SQL under tenant scope reads and writes only the schema's tables"))
+            .with_meta("table", name.to_string()))
+    }
+
+    /// `TABLE name` has no relation to visit: refused.
+    fn set_expr(body: &SetExpr) -> Result<()> {
+        match body {
+            SetExpr::Table(_) => Err(refused("TABLE name is not supported in raw SQL under tenant scope: use SELECT * FROM name")),
+            SetExpr::SetOperation { left, right, .. } => {
+                Self::set_expr(left)?;
+                Self::set_expr(right)
+            }
+            SetExpr::Insert(_) | SetExpr::Update(_) | SetExpr::Delete(_) | SetExpr::Merge(_) => {
+                Err(refused("a data-modifying statement inside a query (WITH ... DELETE/UPDATE/INSERT) is not supported under tenant scope"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+fn refused_statement(stmt: &Statement) -> Error {
+    let text = stmt.to_string();
+    refused_keyword(text.split_whitespace().next().unwrap_or(""))
+}
+
+impl VisitorMut for Check<'_> {
+    type Break = ();
+
+    fn pre_visit_statement(&mut self, _s: &mut Statement) -> ControlFlow<()> {
+        self.statements += 1;
+        if self.statements > 1 {
+            return self.fail(refused("a statement inside a statement is not supported in raw SQL under tenant scope"));
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<()> {
+        if let Some(with) = &mut q.with {
+            for cte in &mut with.cte_tables {
+                fold(&mut cte.alias.name);
+                let name = cte.alias.name.value.clone();
+                if self.schema.models.iter().any(|m| m.db_name == name) {
+                    return self.fail(refused(format!("a WITH query may not be named like the table {name} under tenant scope")));
+                }
+                self.ctes.insert(name);
+            }
+        }
+        if let Err(e) = Self::set_expr(&q.body) {
+            return self.fail(e);
+        }
+        if q.for_clause.is_some() || q.settings.is_some() || q.format_clause.is_some() || !q.pipe_operators.is_empty() {
+            return self.fail(refused("this form of query is not supported in raw SQL under tenant scope"));
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_select(&mut self, s: &mut Select) -> ControlFlow<()> {
+        if s.into.is_some() {
+            return self.fail(refused("SELECT INTO creates a table: refused in raw SQL under tenant scope"));
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_table_factor(&mut self, tf: &mut TableFactor) -> ControlFlow<()> {
+        let r = match tf {
+            TableFactor::Table { name, args: Some(_), .. } => {
+                self.function_next = true;
+                self.function(name)
+            }
+            TableFactor::Table { alias, .. } => {
+                if let Some(a) = alias {
+                    fold(&mut a.name);
+                }
+                Ok(())
+            }
+            TableFactor::Function { name, alias, .. } => {
+                if let Some(a) = alias {
+                    fold(&mut a.name);
+                }
+                self.function(name)
+            }
+            TableFactor::Derived { alias, .. } | TableFactor::NestedJoin { alias, .. } | TableFactor::UNNEST { alias, .. } | TableFactor::TableFunction { alias, .. } => {
+                if let Some(a) = alias {
+                    fold(&mut a.name);
+                }
+                Ok(())
+            }
+            _ => Err(refused("this kind of FROM item is not supported in raw SQL under tenant scope")),
+        };
+        match r {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    fn pre_visit_relation(&mut self, name: &mut ObjectName) -> ControlFlow<()> {
+        match self.relation(name) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        if let Expr::Function(f) = e {
+            if let Err(err) = self.function(&f.name) {
+                return self.fail(err);
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Fences every scoped table a query reads: `(SELECT * FROM t AS ref WHERE pred OFFSET 0) AS alias`.
+struct Fence<'s, 'a> {
+    scoper: &'s mut Scoper<'a>,
+    error: Option<Error>,
+    /// The fenced subqueries this pass made (by address), so that only they receive conditions.
+    made: HashSet<usize>,
+}
+
+impl VisitorMut for Fence<'_, '_> {
+    type Break = ();
+
+    /// A SELECT that reads one fenced table and nothing else: its conditions that cannot raise
+    /// (comparisons of columns, parameters and literals) are copied into the fence, next to the
+    /// tenant predicate, where PostgreSQL can use them for index lookups. The statement keeps them
+    /// too; everything else stays outside the fence.
+    fn post_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
+        let [twj] = select.from.as_mut_slice() else { return ControlFlow::Continue(()) };
+        if !twj.joins.is_empty() {
+            return ControlFlow::Continue(());
+        }
+        let TableFactor::Derived { subquery, alias, .. } = &mut twj.relation else { return ControlFlow::Continue(()) };
+        if !self.made.contains(&(subquery.as_ref() as *const Query as usize)) || alias.as_ref().is_some_and(|a| !a.columns.is_empty()) {
+            return ControlFlow::Continue(());
+        }
+        let Some(user) = select.selection.clone() else { return ControlFlow::Continue(()) };
+        let mut conjuncts = Vec::new();
+        split_and(user, &mut conjuncts);
+        let plain: Vec<Expr> = conjuncts.into_iter().filter(cannot_raise).collect();
+        if plain.is_empty() {
+            return ControlFlow::Continue(());
+        }
+        if let SetExpr::Select(inner) = subquery.body.as_mut() {
+            let mut all: Vec<Expr> = inner.selection.take().into_iter().collect();
+            all.extend(plain);
+            inner.selection = Some(sql::and(all));
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_table_factor(&mut self, tf: &mut TableFactor) -> ControlFlow<()> {
+        let Some((model, reference)) = self.scoper.scoped_table(tf) else { return ControlFlow::Continue(()) };
+        if let TableFactor::Table { with_hints, version, partitions, json_path, sample, index_hints, with_ordinality, .. } = tf {
+            if !with_hints.is_empty() || version.is_some() || !partitions.is_empty() || json_path.is_some() || sample.is_some() || !index_hints.is_empty() || *with_ordinality {
+                self.error.get_or_insert(refused("table options (TABLESAMPLE, hints, ...) on a tenant-scoped table are not supported in raw SQL"));
+                return ControlFlow::Break(());
+            }
+        }
+        match self.scoper.wrap(tf, model, &reference) {
+            Ok(()) => {
+                if let TableFactor::Derived { subquery, .. } = tf {
+                    self.made.insert(subquery.as_ref() as *const Query as usize);
+                    // The fence: a subquery with OFFSET is neither pulled up nor given the outer
+                    // query's conditions.
+                    subquery.limit_clause = Some(sqlparser::ast::LimitClause::LimitOffset {
+                        limit: None,
+                        offset: Some(sqlparser::ast::Offset { value: sql::int_lit(0), rows: sqlparser::ast::OffsetRows::None }),
+                        limit_by: vec![],
+                    });
+                }
+                ControlFlow::Continue(())
+            }
+            Err(e) => {
+                self.error.get_or_insert(e);
+                ControlFlow::Break(())
+            }
+        }
+    }
+}
+
+fn fence<T: VisitMut + ?Sized>(scoper: &mut Scoper<'_>, node: &mut T) -> Result<()> {
+    let mut f = Fence { scoper, error: None, made: HashSet::new() };
+    let _ = node.visit(&mut f);
+    match f.error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// `pred AND <plain conditions> AND CASE WHEN pred THEN (rest) ELSE false END`: the user's
+/// conditions are only evaluated on rows the predicate admits. Top-level conditions that compare a
+/// column with a column, a parameter or a literal cannot raise an error whatever the row holds, so
+/// they stay outside the guard where PostgreSQL can use them for index lookups and joins.
+fn guarded(scoped: Option<Expr>, user: Option<Expr>) -> Option<Expr> {
+    match (scoped, user) {
+        (Some(p), Some(u)) => {
+            let mut conjuncts = Vec::new();
+            split_and(u, &mut conjuncts);
+            let (plain, rest): (Vec<Expr>, Vec<Expr>) = conjuncts.into_iter().partition(cannot_raise);
+            let mut all = vec![p.clone()];
+            all.extend(plain);
+            if !rest.is_empty() {
+                let rest = Expr::Nested(Box::new(sql::and(rest)));
+                all.push(sql::case_when(p, rest, Some(sql::bool_lit(false))));
+            }
+            Some(sql::and(all))
+        }
+        (p, None) => p,
+        (None, u) => u,
+    }
+}
+
+fn split_and(e: Expr, out: &mut Vec<Expr>) {
+    match e {
+        Expr::BinaryOp { left, op: sqlparser::ast::BinaryOperator::And, right } => {
+            split_and(*left, out);
+            split_and(*right, out);
+        }
+        Expr::Nested(inner) if matches!(*inner, Expr::BinaryOp { op: sqlparser::ast::BinaryOperator::And, .. }) => split_and(*inner, out),
+        other => out.push(other),
+    }
+}
+
+/// A column, a parameter or a literal.
+fn atom(e: &Expr) -> bool {
+    matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_) | Expr::Value(_))
+}
+
+/// `a = b`, `a < b`, ..., `a IN (..)`, `a IS [NOT] NULL` over columns, parameters and literals.
+fn cannot_raise(e: &Expr) -> bool {
+    use sqlparser::ast::BinaryOperator as B;
+    match e {
+        Expr::BinaryOp { left, op: B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq, right } => atom(left) && atom(right),
+        Expr::InList { expr, list, .. } => atom(expr) && list.iter().all(atom),
+        Expr::IsNull(e) | Expr::IsNotNull(e) => atom(e),
+        Expr::Nested(e) => cannot_raise(e),
+        _ => false,
+    }
+}
+
+fn rewrite(schema: &Schema, namespace: Option<&str>, ctx: &TenantContext, tenant: Option<&Value>, stmt: &mut Stmt) -> Result<Vec<Step>> {
+    let Stmt { ast, params } = stmt;
+    let mut scoper = Scoper {
+        schema,
+        namespace,
+        tenant,
+        params,
+        tenant_expr: None,
+        handled: 0,
+        error: None,
+        locking: Vec::new(),
+        access: Vec::new(),
+    };
+    // Reads: every table reference outside the statement's own target is fenced.
+    match ast {
+        Statement::Query(q) => fence(&mut scoper, q.as_mut())?,
+        Statement::Insert(ins) => {
+            fence(&mut scoper, &mut ins.source)?;
+            fence(&mut scoper, &mut ins.on)?;
+            fence(&mut scoper, &mut ins.returning)?;
+        }
+        Statement::Update(up) => {
+            fence(&mut scoper, &mut up.assignments)?;
+            fence(&mut scoper, &mut up.from)?;
+            fence(&mut scoper, &mut up.selection)?;
+            fence(&mut scoper, &mut up.returning)?;
+        }
+        Statement::Delete(del) => {
+            fence(&mut scoper, &mut del.using)?;
+            fence(&mut scoper, &mut del.selection)?;
+            fence(&mut scoper, &mut del.returning)?;
+        }
+        _ => return Err(refused_statement(ast)),
+    }
+    // The target: predicate and checks, with the statement's own conditions behind the predicate.
+    let mut user = None;
+    match ast {
+        Statement::Update(up) => user = up.selection.take(),
+        Statement::Delete(del) => user = del.selection.take(),
+        Statement::Insert(ins) => {
+            if let Some(OnInsert::OnConflict(oc)) = &mut ins.on {
+                if let OnConflictAction::DoUpdate(du) = &mut oc.action {
+                    user = du.selection.take();
+                }
+            }
+            if let TableObject::TableName(name) = &ins.table {
+                if model_of(schema, namespace, name).is_some_and(|m| is_scoped(schema, m)) && ins.columns.is_empty() {
+                    return Err(refused("INSERT into a tenant-scoped table must name its columns in raw SQL"));
+                }
+            }
+        }
+        _ => {}
+    }
+    check_tuple_assignments(schema, namespace, ast)?;
+    scoper.scope_statement(ast)?;
+    match ast {
+        Statement::Update(up) => up.selection = guarded(up.selection.take(), user),
+        Statement::Delete(del) => del.selection = guarded(del.selection.take(), user),
+        Statement::Insert(ins) => {
+            if let Some(OnInsert::OnConflict(oc)) = &mut ins.on {
+                if let OnConflictAction::DoUpdate(du) = &mut oc.action {
+                    du.selection = guarded(du.selection.take(), user);
+                }
+            }
+        }
+        _ => {}
+    }
+    let handled = scoper.handled;
+    // Completeness: every reference to a scoped table was fenced or is a handled target.
+    let mut counter = RelationCounter { schema, namespace, count: 0 };
+    let _ = Visit::visit(&*ast, &mut counter);
+    if counter.count != handled {
+        return Err(refused("the statement references a tenant-scoped table in a position that cannot be scoped"));
+    }
+    // Foreign keys written to scoped models: parameters or literals only, each checked to name a
+    // row the tenant can see.
+    check_foreign_key_values(schema, namespace, stmt)?;
+    let mut guards = Vec::new();
+    for step in foreign_keys::raw_guards(schema, namespace, stmt) {
+        let mut step = step;
+        if let Step::Query { stmt: g, .. } = &mut step {
+            super::scope(schema, namespace, ctx, g, Origin::Generated)?;
+        }
+        guards.push(step);
+    }
+    Ok(guards)
+}
+
+/// Folds the column names a write statement lists (INSERT columns, SET targets) and an INSERT's
+/// alias, which the visitor does not reach as names.
+fn fold_write_names(ast: &mut Statement) {
+    if let Statement::Insert(ins) = ast {
+        ins.columns.iter_mut().for_each(fold_name);
+        if let Some(a) = &mut ins.table_alias {
+            fold(&mut a.alias);
+        }
+    }
+    let assignments: Vec<&mut sqlparser::ast::Assignment> = match ast {
+        Statement::Update(up) => up.assignments.iter_mut().collect(),
+        Statement::Insert(ins) => match &mut ins.on {
+            Some(OnInsert::OnConflict(oc)) => match &mut oc.action {
+                OnConflictAction::DoUpdate(du) => du.assignments.iter_mut().collect(),
+                _ => vec![],
+            },
+            _ => vec![],
+        },
+        _ => vec![],
+    };
+    for a in assignments {
+        match &mut a.target {
+            AssignmentTarget::ColumnName(n) => fold_name(n),
+            AssignmentTarget::Tuple(ns) => ns.iter_mut().for_each(fold_name),
+        }
+    }
+}
+
+/// The model a write statement targets.
+fn target(schema: &Schema, namespace: Option<&str>, ast: &Statement) -> Option<ModelId> {
+    match ast {
+        Statement::Insert(ins) => match &ins.table {
+            TableObject::TableName(n) => model_of(schema, namespace, n),
+            _ => None,
+        },
+        Statement::Update(up) => match &up.table.relation {
+            TableFactor::Table { name, .. } => model_of(schema, namespace, name),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Foreign-key columns (to tenant-scoped models, the tenant field aside) of a model.
+fn foreign_key_columns(schema: &Schema, model: ModelId) -> Vec<String> {
+    let m = schema.model(model);
+    let tenant_field = match schema.tenancy.of(model) {
+        ModelTenancy::Scoped { field, .. } => Some(*field),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    for (_, _, r) in m.relation_fields() {
+        let RelationLink::ForeignKey { fields, .. } = &r.link else { continue };
+        if !is_scoped(schema, r.related) {
+            continue;
+        }
+        for f in fields {
+            if Some(*f) != tenant_field {
+                if let Some(s) = m.field(*f).as_scalar() {
+                    out.push(s.db_name.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Tuple assignments (`SET (a, b) = ...`) are not analysed: refused on tables with a tenant column
+/// or foreign keys to scoped tables.
+fn check_tuple_assignments(schema: &Schema, namespace: Option<&str>, ast: &Statement) -> Result<()> {
+    let Some(model) = target(schema, namespace, ast) else { return Ok(()) };
+    if !is_scoped(schema, model) && foreign_key_columns(schema, model).is_empty() {
+        return Ok(());
+    }
+    let tuple = match ast {
+        Statement::Update(up) => up.assignments.iter().any(|a| matches!(a.target, AssignmentTarget::Tuple(_))),
+        Statement::Insert(ins) => match &ins.on {
+            Some(OnInsert::OnConflict(oc)) => match &oc.action {
+                OnConflictAction::DoUpdate(du) => du.assignments.iter().any(|a| matches!(a.target, AssignmentTarget::Tuple(_))),
+                _ => false,
+            },
+            _ => false,
+        },
+        _ => false,
+    };
+    if tuple {
+        return Err(refused("tuple assignments (SET (a, b) = ...) are not supported on this table in raw SQL under tenant scope"));
+    }
+    Ok(())
+}
+
+/// A value written to a foreign key of a scoped model must be a parameter, a literal, NULL or
+/// DEFAULT, so the guard can check it.
+fn check_foreign_key_values(schema: &Schema, namespace: Option<&str>, stmt: &Stmt) -> Result<()> {
+    let Some(model) = target(schema, namespace, &stmt.ast) else { return Ok(()) };
+    let fks = foreign_key_columns(schema, model);
+    if fks.is_empty() {
+        return Ok(());
+    }
+    let plain = |e: &Expr| -> bool {
+        sql::placeholder_index(e).is_some()
+            || matches!(e, Expr::Value(v) if !matches!(v.value, SqlValue::Placeholder(_)))
+            || matches!(e, Expr::Identifier(i) if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("DEFAULT"))
+    };
+    let bad = || {
+        refused("a foreign key to a tenant-scoped table must be written as a parameter or a literal in raw SQL under tenant scope")
+    };
+    let check_assignments = |assignments: &[sqlparser::ast::Assignment]| -> Result<()> {
+        for a in assignments {
+            if let AssignmentTarget::ColumnName(n) = &a.target {
+                if sql::split_table_name(n).is_some_and(|(_, c)| fks.iter().any(|f| f == c)) && !plain(&a.value) {
+                    return Err(bad());
+                }
+            }
+        }
+        Ok(())
+    };
+    match &stmt.ast {
+        Statement::Insert(ins) => {
+            let columns: Vec<usize> = ins
+                .columns
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| sql::split_table_name(c).is_some_and(|(_, n)| fks.iter().any(|f| f == n)))
+                .map(|(i, _)| i)
+                .collect();
+            if !columns.is_empty() {
+                match ins.source.as_ref().map(|s| s.body.as_ref()) {
+                    Some(SetExpr::Values(values)) => {
+                        for row in &values.rows {
+                            if columns.iter().any(|i| row.content.get(*i).is_none_or(|e| !plain(e))) {
+                                return Err(bad());
+                            }
+                        }
+                    }
+                    _ => return Err(bad()),
+                }
+            }
+            if let Some(OnInsert::OnConflict(oc)) = &ins.on {
+                if let OnConflictAction::DoUpdate(du) = &oc.action {
+                    check_assignments(&du.assignments)?;
+                }
+            }
+            Ok(())
+        }
+        Statement::Update(up) => check_assignments(&up.assignments),
+        _ => Ok(()),
+    }
+}
