@@ -104,6 +104,49 @@ describe("native addon", () => {
     assert.equal(n, 0);
   });
 
+  check("sslmode=require connects over TLS, sslmode=disable does not", async () => {
+    const ssl = async (mode) => {
+      const app = `quarry_tls_${mode}_${process.pid}`;
+      const db = store.client({ url: withParams(DATABASE_URL, `application_name=${app}&sslmode=${mode}&connection_limit=1`) });
+      try {
+        assert.equal(typeof (await db.account.count()), "number");
+        const { rows } = await backend.pool.query(
+          "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = $1",
+          [app],
+        );
+        assert.equal(rows.length, 1);
+        return rows[0].ssl;
+      } finally {
+        await backend.release(db);
+      }
+    };
+    assert.equal(await ssl("require"), true);
+    assert.equal(await ssl("disable"), false);
+  });
+
+  check("pool settings come from the URL: a full pool times out with P2024", async () => {
+    const db = store.client({ url: withParams(DATABASE_URL, "connection_limit=1&pool_timeout=0.2") });
+    let release;
+    const holding = new Promise((r) => {
+      release = r;
+    });
+    const first = db.$transaction(
+      async (tx) => {
+        await tx.account.count();
+        await holding;
+      },
+      { timeout: 10000 },
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    await assert.rejects(db.account.count(), { code: "P2024" });
+    assert.ok(Date.now() - t0 < 3000);
+    release();
+    await first;
+    assert.equal(typeof (await db.account.count()), "number");
+    await backend.release(db);
+  });
+
   check("errors carry code and meta, as on the WebAssembly engine", async () => {
     const db = store.client();
     const wasm = store.client({ url: undefined, adapter: backend.adapter });
