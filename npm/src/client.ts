@@ -5,7 +5,8 @@
 // here: validation, planning, tenant scope and execution are the engine's.
 
 import sql from "sql-template-tag";
-import { Engine } from "./engine.js";
+import { Engine, type EngineOptions, type QueryEngine } from "./engine.js";
+import { NativeEngine, type NativeQueryEvent, loadNative } from "./native.js";
 import { QuarryError, QuarryValidationError } from "./errors.js";
 import { Logger, withQueryLog } from "./log.js";
 import { type CallContext, type PendingRequest, QuarryPromise, requestOf } from "./promise.js";
@@ -24,9 +25,55 @@ import {
 } from "./types.js";
 import { decode, encode } from "./values.js";
 
+let fallbackAnnounced = false;
+
+/**
+ * The engine for the options: the native addon for `url` (falling back to the WebAssembly engine
+ * over `adapter`, when one is given, if the addon cannot be loaded here: said once per process),
+ * the WebAssembly engine for `adapter` alone.
+ */
+function chooseEngine(options: ClientOptions, logger: Logger): { engine: QueryEngine; ready: (models: number) => string } {
+  const engineOptions: EngineOptions = {
+    namespace: options.namespace,
+    tenantField: options.tenancy?.field,
+    maxTake: options.limits?.maxTake,
+    maxDepth: options.limits?.maxDepth,
+  };
+  if (options.url !== undefined) {
+    if (typeof options.url !== "string" || options.url === "") {
+      throw new QuarryValidationError("Q2005", "createClient: `url` must be a postgres:// connection string", { path: "url" });
+    }
+    const native = loadNative();
+    if ("addon" in native) {
+      const onQueries = logger.enabled("query")
+        ? (events: NativeQueryEvent[]) => {
+            for (const e of events) logger.query(e.query, e.paramCount, e.duration, new Date(e.timestamp));
+          }
+        : undefined;
+      return { engine: new NativeEngine(native.addon, options.schema, engineOptions, options.url, onQueries), ready: (n) => `Quarry engine (native) ready: ${n} models, PostgreSQL pool` };
+    }
+    if (!options.adapter) {
+      throw new QuarryValidationError(
+        "Q2010",
+        `createClient: the native engine cannot be loaded: ${native.reason}. Pass a driver adapter (\`adapter\`) to use the WebAssembly engine instead.`,
+        { path: "url" },
+      );
+    }
+    if (!fallbackAnnounced) {
+      fallbackAnnounced = true;
+      console.warn(`quarry: the native engine cannot be loaded: ${native.reason}; using the WebAssembly engine with the driver adapter`);
+    }
+  }
+  if (!options.adapter) {
+    throw new QuarryValidationError("Q2005", "createClient: pass `url` (native engine) or `adapter` (WebAssembly engine)", { path: "adapter" });
+  }
+  const adapter = logger.enabled("query") ? withQueryLog(logger, options.adapter) : options.adapter;
+  return { engine: new Engine(options.schema, engineOptions, adapter), ready: (n) => `Quarry engine (WebAssembly) ready: ${n} models, adapter ${adapter.adapterName}` };
+}
+
 /** What every view of one client shares. */
 class Core {
-  readonly engine: Engine;
+  readonly engine: QueryEngine;
   readonly logger: Logger;
   readonly models: string[];
   readonly #adapter: ClientOptions["adapter"];
@@ -36,20 +83,11 @@ class Core {
       throw new QuarryValidationError("Q2005", "createClient: `schema` must be the Prisma schema text", { path: "schema" });
     }
     this.logger = new Logger(options.log);
-    this.#adapter = options.adapter;
-    const adapter = this.logger.enabled("query") && options.adapter ? withQueryLog(this.logger, options.adapter) : options.adapter;
-    this.engine = new Engine(
-      options.schema,
-      {
-        namespace: options.namespace,
-        tenantField: options.tenancy?.field,
-        maxTake: options.limits?.maxTake,
-        maxDepth: options.limits?.maxDepth,
-      },
-      adapter,
-    );
+    const { engine, ready } = chooseEngine(options, this.logger);
+    this.engine = engine;
+    this.#adapter = engine instanceof Engine ? options.adapter : undefined;
     this.models = this.engine.describe().models;
-    this.logger.message("info", `Quarry engine (WebAssembly) ready: ${this.models.length} models, adapter ${adapter.adapterName}`);
+    this.logger.message("info", ready(this.models.length));
   }
 
   /** Runs an envelope, decoding the result and logging a failure. */
@@ -82,7 +120,7 @@ class Core {
 
   async dispose(): Promise<void> {
     await this.engine.close();
-    await this.#adapter.dispose?.();
+    await this.#adapter?.dispose?.();
   }
 }
 

@@ -103,8 +103,25 @@ export interface EngineOptions {
   maxDepth?: number;
 }
 
-/** One client's engine. Envelopes and results are plain JSON values (tags not yet decoded). */
-export class Engine {
+/**
+ * What the client needs of an engine; the WebAssembly engine (below) and the native addon
+ * (`native.ts`) both provide it. Envelopes and results are plain JSON values (tags not yet decoded).
+ */
+export interface QueryEngine {
+  describe(): { models: string[] };
+  ddl(): string[];
+  compile(envelope: unknown): unknown;
+  request(envelope: unknown): Promise<unknown>;
+  begin(options: unknown): Promise<{ id: string; timeout: number }>;
+  commit(id: string): Promise<unknown>;
+  rollback(id: string): Promise<unknown>;
+  /** Rolls the transaction back if its timeout has passed; whether it did. */
+  expire(id: string): Promise<boolean>;
+  close(): Promise<unknown>;
+}
+
+/** One client's WebAssembly engine over a driver adapter. */
+export class Engine implements QueryEngine {
   readonly #engine: wasm.QuarryEngine;
 
   constructor(schema: string, options: EngineOptions, adapter: SqlDriverAdapter) {

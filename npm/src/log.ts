@@ -41,8 +41,8 @@ export class Logger {
     }
   }
 
-  query(query: string, paramCount: number, duration: number): void {
-    const event: QueryEvent = { timestamp: new Date(), query, paramCount, duration, target: TARGET };
+  query(query: string, paramCount: number, duration: number, timestamp: Date = new Date()): void {
+    const event: QueryEvent = { timestamp, query, paramCount, duration, target: TARGET };
     const params = paramCount === 1 ? "1 param" : `${paramCount} params`;
     this.#emit("query", event, `${query} (${params}, ${duration.toFixed(1)} ms)`);
   }

@@ -175,7 +175,17 @@ export interface LogEvent {
 export interface ClientOptions {
   /** The Prisma schema (text). */
   schema: string;
-  adapter: SqlDriverAdapter;
+  /**
+   * A PostgreSQL URL for the native engine (Node): `postgres://user:pass@host:5432/db` with
+   * Prisma's parameters (`connection_limit`, `pool_timeout`, `connect_timeout`, `sslmode`,
+   * `pgbouncer=true`, `schema`). The native addon connects itself, with its own pool.
+   */
+  url?: string;
+  /**
+   * A driver adapter for the WebAssembly engine. Alone, it selects the WebAssembly engine; with
+   * `url`, it is the fallback used when the native addon cannot be loaded on this platform.
+   */
+  adapter?: SqlDriverAdapter;
   tenancy?: {
     /** The tenant field's name, when it is not `tenantId` (or the schema's `generator quarry`). */
     field?: string;

@@ -29,6 +29,13 @@ impl PgDriver {
     /// &connect_timeout=…&pgbouncer=true&sslmode=disable|prefer|require|verify-ca|verify-full
     /// &sslrootcert=…`.
     pub async fn connect(url: &str) -> Result<PgDriver, DriverError> {
+        Self::new(url)
+    }
+
+    /// [`PgDriver::connect`] without the `async`: nothing is opened until the first request, so a
+    /// host can build the driver outside its runtime (the Node addon does, in a constructor).
+    /// Connections are opened on, and must be used from, a Tokio runtime.
+    pub fn new(url: &str) -> Result<PgDriver, DriverError> {
         let options = ConnectionOptions::parse(url)?;
         let manager_config = ManagerConfig { recycling_method: RecyclingMethod::Fast };
         let manager = match tls::connector(&options)? {

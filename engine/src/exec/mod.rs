@@ -18,8 +18,6 @@ use crate::schema::{ScalarType, Schema};
 use crate::sql::{self, Param, Stmt};
 use crate::value::Value;
 use serde_json::{Map, Value as Json};
-use std::future::Future;
-use std::pin::Pin;
 
 /// Rows (or an affected-row count) kept by a bound statement.
 #[derive(Default)]
@@ -78,35 +76,41 @@ pub async fn run_raw<Q: Queryable>(q: &Q, schema: &Schema, plan: &crate::rawsql:
 }
 
 impl<Q: Queryable> Runtime<'_, Q> {
-    fn run<'s>(&'s mut self, steps: &'s [Step]) -> Pin<Box<dyn Future<Output = Result<()>> + 's>> {
-        Box::pin(async move {
-            for step in steps {
-                match step {
-                    Step::Query { stmt, bind, types, check } => {
-                        let (text, params) = self.render(stmt)?;
-                        let rs = self.q.query(&text, &params).await.map_err(|e| errors::map_driver_error(self.schema, e))?;
-                        apply_check(check, rs.rows.len() as u64)?;
-                        if let Some(v) = bind {
-                            let count = rs.rows.len() as u64;
-                            self.set(*v, Var { rows: rs.rows, types: types.clone(), count });
-                        }
-                    }
-                    Step::Execute { stmt, bind, check } => {
-                        let (text, params) = self.render(stmt)?;
-                        let n = self.q.execute(&text, &params).await.map_err(|e| errors::map_driver_error(self.schema, e))?;
-                        apply_check(check, n)?;
-                        if let Some(v) = bind {
-                            self.set(*v, Var { count: n, ..Default::default() });
-                        }
-                    }
-                    Step::IfRows { var, then, otherwise } => {
-                        let has_rows = self.vars.get(*var as usize).and_then(Option::as_ref).is_some_and(|v| !v.rows.is_empty());
-                        self.run(if has_rows { then } else { otherwise }).await?;
+    /// Runs steps in order. Branches (`IfRows`) push their steps on a stack instead of recursing,
+    /// so the future is a plain `async fn` whose `Send`-ness follows the driver's (a native
+    /// host runs it on a multi-threaded runtime; the Wasm host on its own executor).
+    async fn run(&mut self, steps: &[Step]) -> Result<()> {
+        let mut stack = vec![steps.iter()];
+        while let Some(top) = stack.last_mut() {
+            let Some(step) = top.next() else {
+                stack.pop();
+                continue;
+            };
+            match step {
+                Step::Query { stmt, bind, types, check } => {
+                    let (text, params) = self.render(stmt)?;
+                    let rs = self.q.query(&text, &params).await.map_err(|e| errors::map_driver_error(self.schema, e))?;
+                    apply_check(check, rs.rows.len() as u64)?;
+                    if let Some(v) = bind {
+                        let count = rs.rows.len() as u64;
+                        self.set(*v, Var { rows: rs.rows, types: types.clone(), count });
                     }
                 }
+                Step::Execute { stmt, bind, check } => {
+                    let (text, params) = self.render(stmt)?;
+                    let n = self.q.execute(&text, &params).await.map_err(|e| errors::map_driver_error(self.schema, e))?;
+                    apply_check(check, n)?;
+                    if let Some(v) = bind {
+                        self.set(*v, Var { count: n, ..Default::default() });
+                    }
+                }
+                Step::IfRows { var, then, otherwise } => {
+                    let has_rows = self.vars.get(*var as usize).and_then(Option::as_ref).is_some_and(|v| !v.rows.is_empty());
+                    stack.push(if has_rows { then } else { otherwise }.iter());
+                }
             }
-            Ok(())
-        })
+        }
+        Ok(())
     }
 
     fn set(&mut self, index: u32, var: Var) {

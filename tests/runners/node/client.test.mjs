@@ -1,4 +1,4 @@
-// The client's own behaviour on both backends, over the store schema and seed: values in and out
+// The client's own behaviour on every backend (Wasm on PGlite and node-postgres, the native addon), over the store schema and seed: values in and out
 // (Date, bigint, Decimal, Uint8Array, Json, JsonNull), error classes with Prisma's codes and meta,
 // $compile without a database, query logging without values, batch and interactive transactions
 // (commit, rollback, timeout, maxWait), and raw SQL as tagged templates.
@@ -21,9 +21,9 @@ import { checker } from "./support/corpus.mjs";
 
 const STORE = { schema: "corpus/schemas/store.prisma", seed: "corpus/seeds/store.sql" };
 
-for (const backendName of ["pglite", "pg"]) {
+for (const backendName of ["pglite", "pg", "native"]) {
   describe(`client on ${backendName}`, () => {
-    const check = checker(test, `wasm-${backendName}`, "client");
+    const check = checker(test, backendName === "native" ? "native" : `wasm-${backendName}`, "client");
     let backend;
     let store;
     let db;
@@ -173,7 +173,7 @@ for (const backendName of ["pglite", "pg"]) {
       } finally {
         console.log = original;
       }
-      assert.ok(lines.some((l) => /^quarry:info Quarry engine \(WebAssembly\) ready/.test(l)), lines.join("\n"));
+      assert.ok(lines.some((l) => /^quarry:info Quarry engine \((WebAssembly|native)\) ready/.test(l)), lines.join("\n"));
       assert.ok(lines.some((l) => /^quarry:query SELECT COUNT\(\*\) .* \(0 params, [\d.]+ ms\)$/.test(l)), lines.join("\n"));
     });
 
@@ -243,6 +243,8 @@ for (const backendName of ["pglite", "pg"]) {
         const { DATABASE_URL } = await import("./support/backends.mjs");
         pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
         one = store.client({ adapter: pgAdapter(pool) });
+      } else if (backendName === "native") {
+        one = store.client({ url: backend.url.replace(/connection_limit=\d+/, "connection_limit=1") });
       }
       try {
         let release;
@@ -280,7 +282,11 @@ for (const backendName of ["pglite", "pg"]) {
 
     check("createClient refuses an invalid schema or adapter", () => {
       assert.throws(() => store.client({ schema: "model {" }), (e) => e instanceof QuarryValidationError && e.code === "Q1001");
-      assert.throws(() => store.client({ adapter: {} }), (e) => e.code === "Q2005" && e.meta.path === "adapter");
+      if (backendName === "native") {
+        assert.throws(() => store.client({ url: "mysql://localhost/x" }), (e) => e.code === "Q2005" && e.meta.path === "url");
+      } else {
+        assert.throws(() => store.client({ adapter: {} }), (e) => e.code === "Q2005" && e.meta.path === "adapter");
+      }
       assert.throws(() => store.client({ namespace: 7 }), (e) => e.code === "Q2005" && e.meta.path === "options.namespace");
     });
 

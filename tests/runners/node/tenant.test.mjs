@@ -1,4 +1,5 @@
-// Tenant scope through the package on both backends, over the benchmark schema and the blog seed
+// Tenant scope through the package on every backend (Wasm on PGlite and node-postgres, the native
+// addon), over the benchmark schema and the blog seed
 // (three tenants with overlapping emails and titles): what `$forTenant(id)` sees and changes,
 // what another tenant's row looks like, how requests without a tenant fail closed, and that
 // batches, interactive transactions and raw SQL keep the tenant.
@@ -11,9 +12,9 @@ import { checker } from "./support/corpus.mjs";
 
 const BLOG = { schema: "fixtures/schemas/bench.prisma", seed: "corpus/seeds/blog.sql" };
 
-for (const backendName of ["pglite", "pg"]) {
+for (const backendName of ["pglite", "pg", "native"]) {
   describe(`tenant scope on ${backendName}`, () => {
-    const check = checker(test, `wasm-${backendName}`, "tenant");
+    const check = checker(test, backendName === "native" ? "native" : `wasm-${backendName}`, "tenant");
     let backend;
     let blog;
     let db;

@@ -1,6 +1,7 @@
-// The databases the Node runners use, each behind the package's own adapter: PGlite in this
-// process (started from a data-dir snapshot, see `startPGlite`) and the PostgreSQL server in
-// DATABASE_URL through node-postgres. Every suite or case gets its own PostgreSQL schema
+// The databases and engines the Node runners use: the WebAssembly engine behind the package's own
+// adapters, on PGlite in this process (started from a data-dir snapshot, see `startPGlite`) and on
+// the PostgreSQL server in DATABASE_URL through node-postgres; and the native addon, which
+// connects to DATABASE_URL itself. Every suite or case gets its own PostgreSQL schema
 // (namespace), created with the engine's DDL and seeded, so nothing is shared between tests or
 // with other users of the server.
 
@@ -72,24 +73,65 @@ export async function dropNamespace(adapter, namespace) {
   await adapter.executeRaw(statement(`DROP SCHEMA IF EXISTS ${quote(namespace)} CASCADE`)).catch(() => {});
 }
 
-/** `{ name, adapter, concurrency, close }` for a backend name: `pglite` or `pg`. */
+async function pgPool() {
+  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 8 });
+  try {
+    await pool.query("SELECT 1");
+  } catch (e) {
+    await pool.end();
+    throw new Error(`cannot reach PostgreSQL at ${DATABASE_URL} (set DATABASE_URL): ${e.message}`);
+  }
+  return pool;
+}
+
+/** The client options for a backend's engine: a driver adapter (Wasm) or a URL (native addon). */
+function withDriver(backend, options) {
+  return backend.url ? { url: backend.url, ...options } : { adapter: backend.adapter, ...options };
+}
+
+/**
+ * `{ name, label, adapter, concurrency, client(options), release(db), close }` for a backend name:
+ * `pglite` or `pg` (the WebAssembly engine over that driver adapter) or `native` (the native
+ * addon with its own pool to DATABASE_URL; `adapter` is then node-postgres, for setting up
+ * namespaces). `client(options)` creates a client on the backend; `release(db)` lets a client
+ * go (the native addon's pool closes); `close()` releases every client left and the backend.
+ * `label` names the backend's known-failure list.
+ */
 export async function openBackend(name) {
+  let backend;
   if (name === "pglite") {
     const db = await startPGlite();
     // PGlite has one connection: cases take turns.
-    return { name, adapter: pgliteAdapter(db), concurrency: 1, close: () => db.close(), pglite: db };
+    backend = { name, adapter: pgliteAdapter(db), concurrency: 1, close: () => db.close(), pglite: db };
+  } else if (name === "pg") {
+    const pool = await pgPool();
+    backend = { name, adapter: pgAdapter(pool), concurrency: 4, close: () => pool.end(), pool };
+  } else if (name === "native") {
+    const pool = await pgPool();
+    // A small pool per client: the corpus creates a client per case.
+    const url = `${DATABASE_URL}${DATABASE_URL.includes("?") ? "&" : "?"}connection_limit=2`;
+    backend = { name, url, adapter: pgAdapter(pool), concurrency: 4, close: () => pool.end(), pool };
+  } else {
+    throw new Error(`unknown backend ${name}`);
   }
-  if (name === "pg") {
-    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 8 });
-    try {
-      await pool.query("SELECT 1");
-    } catch (e) {
-      await pool.end();
-      throw new Error(`cannot reach PostgreSQL at ${DATABASE_URL} (set DATABASE_URL): ${e.message}`);
-    }
-    return { name, adapter: pgAdapter(pool), concurrency: 4, close: () => pool.end(), pool };
-  }
-  throw new Error(`unknown backend ${name}`);
+  const open = new Set();
+  const closeBackend = backend.close;
+  return Object.assign(backend, {
+    label: name === "native" ? "native" : `wasm-${name}`,
+    client(options) {
+      const db = createClient(withDriver(backend, options));
+      if (backend.url) open.add(db);
+      return db;
+    },
+    async release(db) {
+      if (!open.delete(db)) return;
+      await db.$disconnect();
+    },
+    async close() {
+      for (const db of [...open]) await backend.release(db);
+      await closeBackend();
+    },
+  });
 }
 
 let namespaces = 0;
@@ -101,7 +143,7 @@ let namespaces = 0;
 export async function freshNamespace(backend, { schema, seed, prefix = "qn" }) {
   const namespace = `${prefix}_${process.pid}_${Date.now() % 100000}_${namespaces++}`;
   const schemaText = readTestFile(schema);
-  const client = (options = {}) => createClient({ schema: schemaText, adapter: backend.adapter, namespace, ...options });
+  const client = (options = {}) => backend.client({ schema: schemaText, namespace, ...options });
   await prepareNamespace(backend.adapter, client().$ddl(), namespace, seed ? readTestFile(seed) : undefined);
   return { namespace, client, drop: () => dropNamespace(backend.adapter, namespace) };
 }

@@ -1,4 +1,5 @@
-// Runs the conformance corpus through the npm package on one backend: each case's request goes
+// Runs the conformance corpus through the npm package on one backend (the WebAssembly engine on
+// PGlite or node-postgres, or the native addon): each case's request goes
 // through the client a JavaScript user writes (`db.$forTenant(t).post.findMany(args)`, batches
 // through `$transaction([...])`), with the case's tagged argument values turned into Date,
 // bigint, Decimal and Uint8Array first; results are compared as the user gets them. The few
@@ -7,8 +8,9 @@
 // namespace; each write case gets its own.
 
 import { after, describe, test } from "node:test";
-import { JsonNull, createClient, delegateName } from "quarry";
+import { JsonNull, delegateName } from "quarry";
 import { Engine } from "../../../../npm/dist/npm/src/engine.js";
+import { NativeEngine, loadNative } from "../../../../npm/dist/npm/src/native.js";
 import { decode } from "../../../../npm/dist/npm/src/values.js";
 import { dropNamespace, openBackend, prepareNamespace } from "./backends.mjs";
 import { assertError, assertSame, caseId, expectOutcome, knownFailures, loadSuites, readTestFile } from "./corpus.mjs";
@@ -30,8 +32,17 @@ function forClient(v) {
   return Object.fromEntries(keys.map((k) => [k, forClient(v[k])]));
 }
 
-function clientFor(suite, adapter, namespace) {
-  return createClient({ schema: readTestFile(suite.schema), adapter, namespace });
+function clientFor(suite, backend, namespace) {
+  return backend.client({ schema: readTestFile(suite.schema), namespace });
+}
+
+/** The backend's engine itself, for requests no client call can express. */
+function engineFor(suite, backend, namespace) {
+  const schema = readTestFile(suite.schema);
+  if (!backend.url) return new Engine(schema, { namespace }, backend.adapter);
+  const native = loadNative();
+  if (!("addon" in native)) throw new Error(native.reason);
+  return new NativeEngine(native.addon, schema, { namespace }, backend.url);
 }
 
 function viewOf(db, c) {
@@ -49,7 +60,7 @@ function call(view, request) {
   return delegate[action](forClient(args));
 }
 
-async function run(suite, adapter, namespace, db, c) {
+async function run(suite, backend, namespace, db, c) {
   const view = viewOf(db, c);
   if (Array.isArray(c.request)) {
     const calls = c.request.map((r) => call(view, r));
@@ -58,17 +69,29 @@ async function run(suite, adapter, namespace, db, c) {
     const p = call(view, c.request);
     if (p !== undefined) return p;
   }
-  const engine = new Engine(readTestFile(suite.schema), { namespace }, adapter);
+  const engine = engineFor(suite, backend, namespace);
   const ctx = c.unscoped ? { unscoped: true } : "tenant" in c ? { tenant: c.tenant } : {};
-  return decode(await engine.request({ request: c.request, ...ctx }));
+  try {
+    return decode(await engine.request({ request: c.request, ...ctx }));
+  } finally {
+    if (backend.url) await engine.close();
+  }
 }
 
-async function check(suite, adapter, namespace, c) {
-  const db = clientFor(suite, adapter, namespace);
+async function check(suite, backend, namespace, c) {
+  const db = clientFor(suite, backend, namespace);
+  try {
+    await checkWith(suite, backend, namespace, c, db);
+  } finally {
+    await backend.release(db);
+  }
+}
+
+async function checkWith(suite, backend, namespace, c, db) {
   let outcome;
   let failure;
   try {
-    outcome = await run(suite, adapter, namespace, db, c);
+    outcome = await run(suite, backend, namespace, db, c);
   } catch (e) {
     failure = e;
   }
@@ -87,14 +110,16 @@ async function check(suite, adapter, namespace, c) {
 
 export async function runCorpus(backendName) {
   const backend = await openBackend(backendName);
-  const label = `wasm-${backendName}`;
+  const label = backend.label;
   const known = knownFailures(label);
   const created = [];
   const readNamespaces = new Map();
   const suffix = `${process.pid}_${Date.now() % 100000}`;
 
   async function prepare(suite, namespace) {
-    const ddl = clientFor(suite, backend.adapter, namespace).$ddl();
+    const db = clientFor(suite, backend, namespace);
+    const ddl = db.$ddl();
+    await backend.release(db);
     const seed = suite.seed ? readTestFile(suite.seed) : undefined;
     await prepareNamespace(backend.adapter, ddl, namespace, seed);
   }
@@ -123,11 +148,11 @@ export async function runCorpus(backendName) {
       suite.cases.forEach((c, i) => {
         test(c.name, (t) =>
           expectOutcome(t, known, label, caseId(suite, c), async () => {
-            if (suite.mode !== "write") return check(suite, backend.adapter, await readNamespace(suite), c);
+            if (suite.mode !== "write") return check(suite, backend, await readNamespace(suite), c);
             const ns = `qn_${suite.name}_${i}_${suffix}`;
             await prepare(suite, ns);
             try {
-              await check(suite, backend.adapter, ns, c);
+              await check(suite, backend, ns, c);
             } finally {
               await dropNamespace(backend.adapter, ns);
             }
