@@ -5,7 +5,8 @@
 // scenarios a-f under tenant 1 (the same requests as benches/src/lib.rs), in a PostgreSQL schema
 // of its own that is re-created and seeded at the start. One request at a time; after a warm-up,
 // rounds in which each implementation runs each scenario for a fixed time, implementations
-// taking turns; the table shows the median ops/s over the rounds and the ratio to raw pg.
+// taking turns; the tables show the median ops/s over the rounds with the ratio to raw pg, and
+// the p50 / p99 latency of every request timed.
 // Then cold start: a fresh Node process per run, from spawn to its first result row, median.
 //
 //   node benches/node/bench.mjs [--rounds N] [--ms MS] [--cold N]
@@ -138,13 +139,21 @@ function checkParams(name, compiled) {
   }
 }
 
-async function timeFor(ms, fn) {
+/** Runs `fn` one call at a time for `ms`; returns ops/s and adds each call's latency to `lat`. */
+async function timeFor(ms, fn, lat = []) {
   let i = 0;
   const start = performance.now();
   const end = start + ms;
-  while (performance.now() < end) await fn(i++);
-  return (i / (performance.now() - start)) * 1000;
+  let t = start;
+  while (t < end) {
+    await fn(i++);
+    const now = performance.now();
+    lat.push(now - t);
+    t = now;
+  }
+  return (i / (t - start)) * 1000;
 }
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -214,13 +223,14 @@ async function main() {
   const kinds = Object.keys(runners);
   const counters = Object.fromEntries(kinds.map((k) => [k, 0]));
   const results = Object.fromEntries(SCENARIOS.map((s) => [s, Object.fromEntries(kinds.map((k) => [k, []]))]));
+  const latencies = Object.fromEntries(SCENARIOS.map((s) => [s, Object.fromEntries(kinds.map((k) => [k, []]))]));
 
   // Warm-up: every implementation, every scenario.
   for (const name of SCENARIOS) for (const k of kinds) await timeFor(Math.min(300, MS), () => runners[k](name, counters[k]++));
   for (let round = 0; round < ROUNDS; round++) {
     for (const name of SCENARIOS) {
       const order = round % 2 ? [...kinds].reverse() : kinds;
-      for (const k of order) results[name][k].push(await timeFor(MS, () => runners[k](name, counters[k]++)));
+      for (const k of order) results[name][k].push(await timeFor(MS, () => runners[k](name, counters[k]++), latencies[name][k]));
     }
     process.stderr.write(`round ${round + 1}/${ROUNDS}\n`);
   }
@@ -237,6 +247,16 @@ async function main() {
     console.log(`| ${name} | ${cells.join(" | ")} |`);
   }
 
+  console.log(`\nLatency over all rounds, p50 / p99 in ms\n`);
+  console.log(`| scenario | ${kinds.join(" | ")} |`);
+  console.log(`|---|${kinds.map(() => "---").join("|")}|`);
+  for (const name of SCENARIOS) {
+    const cells = kinds.map((k) => {
+      const sorted = latencies[name][k].sort((a, b) => a - b);
+      return `${percentile(sorted, 50).toFixed(2)} / ${percentile(sorted, 99).toFixed(2)}`;
+    });
+    console.log(`| ${name} | ${cells.join(" | ")} |`);
+  }
   await native.$disconnect();
   await pool.end();
 
