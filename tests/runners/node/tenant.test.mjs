@@ -11,7 +11,7 @@ import { checker } from "./support/corpus.mjs";
 
 const BLOG = { schema: "fixtures/schemas/bench.prisma", seed: "corpus/seeds/blog.sql" };
 
-for (const backendName of ["pglite", "pg"]) {
+for (const backendName of ["pglite", "pg", "neon"]) {
   describe(`tenant scope on ${backendName}`, () => {
     const check = checker(test, `wasm-${backendName}`, "tenant");
     let backend;

@@ -1,6 +1,7 @@
 // The databases the Node runners use, each behind the package's own adapter: PGlite in this
-// process (started from a data-dir snapshot, see `startPGlite`) and the PostgreSQL server in
-// DATABASE_URL through node-postgres. Every suite or case gets its own PostgreSQL schema
+// process (started from a data-dir snapshot, see `startPGlite`), the PostgreSQL server in
+// DATABASE_URL through node-postgres, and the same server through Neon's WebSocket driver (behind
+// a local websockify). Every suite or case gets its own PostgreSQL schema
 // (namespace), created with the engine's DDL and seeded, so nothing is shared between tests or
 // with other users of the server.
 
@@ -8,10 +9,14 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { Pool as NeonPool, neonConfig } from "@neondatabase/serverless";
 import pg from "pg";
+import { neonAdapter } from "quarry/adapters/neon";
 import { pgAdapter } from "quarry/adapters/pg";
 import { pgliteAdapter } from "quarry/adapters/pglite";
 import { createClient } from "quarry";
+import { WebSocket } from "ws";
+import { neonLocalConfig, startWebsockify } from "../../../runtimes/support/websockify.mjs";
 import { readTestFile, splitSql } from "./corpus.mjs";
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -72,7 +77,7 @@ export async function dropNamespace(adapter, namespace) {
   await adapter.executeRaw(statement(`DROP SCHEMA IF EXISTS ${quote(namespace)} CASCADE`)).catch(() => {});
 }
 
-/** `{ name, adapter, concurrency, close }` for a backend name: `pglite` or `pg`. */
+/** `{ name, adapter, concurrency, close }` for a backend name: `pglite`, `pg` or `neon`. */
 export async function openBackend(name) {
   if (name === "pglite") {
     const db = await startPGlite();
@@ -88,6 +93,25 @@ export async function openBackend(name) {
       throw new Error(`cannot reach PostgreSQL at ${DATABASE_URL} (set DATABASE_URL): ${e.message}`);
     }
     return { name, adapter: pgAdapter(pool), concurrency: 4, close: () => pool.end(), pool };
+  }
+  if (name === "neon") {
+    const proxy = await startWebsockify(new URL(DATABASE_URL).host || "127.0.0.1:5432");
+    neonLocalConfig(neonConfig, proxy.port);
+    // Node 20 has no global WebSocket.
+    neonConfig.webSocketConstructor = WebSocket;
+    const pool = new NeonPool({ connectionString: DATABASE_URL, max: 8 });
+    try {
+      await pool.query("SELECT 1");
+    } catch (e) {
+      await pool.end();
+      await proxy.close();
+      throw new Error(`cannot reach PostgreSQL at ${DATABASE_URL} through websockify: ${e.message}`);
+    }
+    const close = async () => {
+      await pool.end();
+      await proxy.close();
+    };
+    return { name, adapter: neonAdapter(pool), concurrency: 4, close };
   }
   throw new Error(`unknown backend ${name}`);
 }
