@@ -46,6 +46,8 @@ export async function startWebsockify(target = "127.0.0.1:5432") {
         if (exited) return resolve();
         child.on("exit", resolve);
         child.kill("SIGTERM");
+        // websockify waits for its per-connection workers; do not wait for a straggler.
+        setTimeout(() => exited || child.kill("SIGKILL"), 2000).unref();
       }),
   };
 }
