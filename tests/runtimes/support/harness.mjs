@@ -15,10 +15,7 @@ export const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127
 
 let count = 0;
 
-/** Starts the endpoints and creates a namespace; `close()` undoes all of it. */
-export async function startSmokeEnvironment(prefix) {
-  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
-  const namespace = `${prefix}_${process.pid}_${count++}`;
+async function createNamespace(pool, namespace) {
   const ddl = createClient({ schema: SCHEMA, adapter: pgAdapter(pool), namespace }).$ddl();
   const client = await pool.connect();
   try {
@@ -31,21 +28,41 @@ export async function startSmokeEnvironment(prefix) {
   } finally {
     client.release();
   }
+}
+
+/**
+ * Starts the endpoints and creates a namespace; `another()` gives the same environment with a
+ * fresh namespace of its own; `close()` undoes all of it.
+ */
+export async function startSmokeEnvironment(prefix) {
+  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+  const namespaces = [];
+  const fresh = async () => {
+    const namespace = `${prefix}_${process.pid}_${count++}`;
+    namespaces.push(namespace);
+    await createNamespace(pool, namespace);
+    return namespace;
+  };
+  const namespace = await fresh();
   const ws = await startWebsockify(new URL(DATABASE_URL).host);
   const http = await startNeonHttp();
-  return {
+  const env = {
     namespace,
     wsPort: ws.port,
     httpEndpoint: http.endpoint,
     http,
     pool,
+    async another() {
+      return { ...env, namespace: await fresh() };
+    },
     async close() {
-      await pool.query(`DROP SCHEMA IF EXISTS "${namespace}" CASCADE`).catch(() => {});
+      for (const ns of namespaces) await pool.query(`DROP SCHEMA IF EXISTS "${ns}" CASCADE`).catch(() => {});
       await pool.end();
       await ws.close();
       await http.close();
     },
   };
+  return env;
 }
 
 /** The query string a smoke app reads. */
