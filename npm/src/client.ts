@@ -6,7 +6,7 @@
 
 import sql from "sql-template-tag";
 import { Engine, type EngineOptions, type QueryEngine } from "./engine.js";
-import { NativeEngine, type NativeQueryEvent, loadNative } from "./native.js";
+import type { Addon, NativeQueryEvent } from "./native.js";
 import { QuarryError, QuarryValidationError } from "./errors.js";
 import { Logger, withQueryLog } from "./log.js";
 import { type CallContext, type PendingRequest, QuarryPromise, requestOf } from "./promise.js";
@@ -28,6 +28,20 @@ import { decode, encode } from "./values.js";
 let fallbackAnnounced = false;
 
 /**
+ * The native addon's loader and engine. Only the Node entry point (runtime/node.ts) provides them,
+ * so no other runtime's bundle reaches for `node:` modules; elsewhere `url` cannot be served.
+ */
+export interface NativeSupport {
+  load(): { addon: Addon } | { reason: string };
+  engine(addon: Addon, schema: string, options: EngineOptions, url: string, onQueries?: (events: NativeQueryEvent[]) => void): QueryEngine;
+}
+let nativeSupport: NativeSupport | undefined;
+
+export function provideNativeSupport(support: NativeSupport): void {
+  nativeSupport ??= support;
+}
+
+/**
  * The engine for the options: the native addon for `url` (falling back to the WebAssembly engine
  * over `adapter`, when one is given, if the addon cannot be loaded here: said once per process),
  * the WebAssembly engine for `adapter` alone.
@@ -43,14 +57,15 @@ function chooseEngine(options: ClientOptions, logger: Logger): { engine: QueryEn
     if (typeof options.url !== "string" || options.url === "") {
       throw new QuarryValidationError("Q2005", "createClient: `url` must be a postgres:// connection string", { path: "url" });
     }
-    const native = loadNative();
+    const native = nativeSupport ? nativeSupport.load() : { reason: "the native engine runs on Node.js only" };
     if ("addon" in native) {
       const onQueries = logger.enabled("query")
         ? (events: NativeQueryEvent[]) => {
             for (const e of events) logger.query(e.query, e.paramCount, e.duration, new Date(e.timestamp));
           }
         : undefined;
-      return { engine: new NativeEngine(native.addon, options.schema, engineOptions, options.url, onQueries), ready: (n) => `Quarry engine (native) ready: ${n} models, PostgreSQL pool` };
+      const engine = (nativeSupport as NativeSupport).engine(native.addon, options.schema, engineOptions, options.url, onQueries);
+      return { engine, ready: (n) => `Quarry engine (native) ready: ${n} models, PostgreSQL pool` };
     }
     if (!options.adapter) {
       throw new QuarryValidationError(

@@ -4,14 +4,32 @@
 // becomes a `QuarryPanicError` for the caller (and for every later call: the instance cannot be
 // trusted after a trap) instead of an exception in a microtask that would end the process.
 
-import { readFileSync } from "node:fs";
 import * as wasm from "#wasm";
 import type { SqlDriverAdapter } from "./adapter.js";
-import { QuarryPanicError, engineError } from "./errors.js";
+import { QuarryInternalError, QuarryPanicError, engineError } from "./errors.js";
 
-// This file runs from dist/npm/src/; the module sits in wasm/ at the package's root (next to the
-// glue that `#wasm` names).
-const WASM_FILE = new URL("../../../wasm/quarry_engine_wasm_bg.wasm", import.meta.url);
+/**
+ * The compiled module or its bytes. Where the module comes from depends on the runtime: each
+ * entry point in `runtime/` provides it (a Workers or Vercel Edge bundle imports it as a module,
+ * Node and Deno read the file, browsers fetch it). The module may come from another realm (a
+ * bundler's or sandbox's), so it is recognised by its tag, never by `instanceof`.
+ */
+export type EngineModuleSource = WasmModule | ArrayBuffer | ArrayBufferView;
+
+/** A compiled `WebAssembly.Module` (the package is typed against ES2022, without DOM types). */
+export type WasmModule = object;
+
+let source: (() => EngineModuleSource) | undefined;
+
+/** Called once by the runtime's entry point; the first provider wins. */
+export function provideEngineModule(get: () => EngineModuleSource): void {
+  source ??= get;
+}
+
+/** Whether `value` is a `WebAssembly.Module`, whichever realm created it. */
+export function isWasmModule(value: unknown): value is WasmModule {
+  return Object.prototype.toString.call(value) === "[object WebAssembly.Module]";
+}
 
 let loaded = false;
 let panicMessage: string | undefined;
@@ -21,7 +39,15 @@ const scheduled = new Set<number>();
 
 function load(): void {
   if (loaded) return;
-  wasm.initSync({ module: readFileSync(WASM_FILE) });
+  if (!source) {
+    throw new QuarryInternalError(
+      "Q9002",
+      "The Quarry engine's WebAssembly module has no loader: import `quarry` through the package's entry point " +
+        "(its `exports` pick the loader for Workers, Vercel Edge, Deno, Node and browsers).",
+    );
+  }
+  // The generated glue accepts a module of any realm (scripts/build makes its check tag-based).
+  wasm.initSync({ module: source() });
   wasm.installHost(wake, (message: string) => {
     panicMessage = message;
   });

@@ -11,32 +11,45 @@ export class QuarryError extends Error {
 
   constructor(code: string, message: string, meta: ErrorMeta = {}) {
     super(message);
-    this.name = new.target.name;
+    // Named by a string, not the class's own name: minifiers (Next.js, wrangler) rename classes.
+    this.name = "QuarryError";
     this.code = code;
     this.meta = meta;
   }
 }
 
 /** A database outcome with a Prisma code: P2002 unique, P2003 foreign key, P2025 not found, ... */
-export class QuarryKnownRequestError extends QuarryError {}
+export class QuarryKnownRequestError extends QuarryError {
+  override readonly name: string = "QuarryKnownRequestError";
+}
 
 /** An invalid schema (Q1xxx) or request (Q2xxx); `meta.path` points at the mistake. */
-export class QuarryValidationError extends QuarryError {}
+export class QuarryValidationError extends QuarryError {
+  override readonly name: string = "QuarryValidationError";
+}
 
 /** Tenant scope refused the request (Q3xxx): no tenant, another tenant's data, unsafe raw SQL. */
-export class QuarryTenantError extends QuarryError {}
+export class QuarryTenantError extends QuarryError {
+  override readonly name: string = "QuarryTenantError";
+}
 
 /** The database or its driver failed in a way without a Prisma code (Q4xxx, `meta.sqlstate`). */
-export class QuarryDriverError extends QuarryError {}
+export class QuarryDriverError extends QuarryError {
+  override readonly name: string = "QuarryDriverError";
+}
 
 /** A bug in Quarry (Q9xxx). */
-export class QuarryInternalError extends QuarryError {}
+export class QuarryInternalError extends QuarryError {
+  override readonly name: string = "QuarryInternalError";
+}
 
 /**
  * The engine panicked (a bug in Quarry). The WebAssembly instance cannot be trusted afterwards:
  * every later call fails with this error too; restart the process.
  */
-export class QuarryPanicError extends QuarryInternalError {}
+export class QuarryPanicError extends QuarryInternalError {
+  override readonly name: string = "QuarryPanicError";
+}
 
 /** The class for an error the engine raised. */
 export function engineError(e: { code: string; message: string; meta?: ErrorMeta }): QuarryError {

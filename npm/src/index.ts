@@ -1,5 +1,7 @@
 // The `quarry` package: a Prisma-Client-shaped API over Quarry's engine (WebAssembly), reaching
-// the database through a driver adapter (`quarry/adapters/pg`, `quarry/adapters/pglite`).
+// the database through a driver adapter (`quarry/adapters/pg`, `quarry/adapters/pglite`,
+// `quarry/adapters/neon`). Runtimes import it through an entry point in runtime/ that provides the
+// engine module the way that runtime can (see package.json `exports`).
 
 export { createClient, delegateName } from "./client.js";
 export { QuarryPromise } from "./promise.js";

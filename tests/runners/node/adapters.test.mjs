@@ -13,7 +13,7 @@ import { checker } from "./support/corpus.mjs";
 
 const q = (sql, args = []) => ({ sql, args, argTypes: args.map(() => "String") });
 
-for (const backendName of ["pglite", "pg"]) {
+for (const backendName of ["pglite", "pg", "neon"]) {
   describe(`${backendName} adapter`, () => {
     const check = checker(test, `wasm-${backendName}`, "adapter");
     let backend;

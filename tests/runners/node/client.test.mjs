@@ -21,7 +21,7 @@ import { checker } from "./support/corpus.mjs";
 
 const STORE = { schema: "corpus/schemas/store.prisma", seed: "corpus/seeds/store.sql" };
 
-for (const backendName of ["pglite", "pg", "native"]) {
+for (const backendName of ["pglite", "pg", "neon", "native"]) {
   describe(`client on ${backendName}`, () => {
     const check = checker(test, backendName === "native" ? "native" : `wasm-${backendName}`, "client");
     let backend;
@@ -234,17 +234,22 @@ for (const backendName of ["pglite", "pg", "native"]) {
     });
 
     check("maxWait bounds the wait for a connection, and a late transaction is given back", async () => {
-      // Hold the only connection (PGlite has one; the pg client gets a pool of one).
+      // Hold the only connection (PGlite has one; the pg and Neon clients get a pool of one).
       let one = db;
       let pool;
+      const { DATABASE_URL } = await import("./support/backends.mjs");
       if (backendName === "pg") {
         const pg = (await import("pg")).default;
         const { pgAdapter } = await import("quarry/adapters/pg");
-        const { DATABASE_URL } = await import("./support/backends.mjs");
         pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
         one = store.client({ adapter: pgAdapter(pool) });
       } else if (backendName === "native") {
         one = store.client({ url: backend.url.replace(/connection_limit=\d+/, "connection_limit=1") });
+      } else if (backendName === "neon") {
+        const { Pool } = await import("@neondatabase/serverless");
+        const { neonAdapter } = await import("quarry/adapters/neon");
+        pool = new Pool({ connectionString: DATABASE_URL, max: 1 });
+        one = store.client({ adapter: neonAdapter(pool) });
       }
       try {
         let release;

@@ -12,7 +12,7 @@ import { checker } from "./support/corpus.mjs";
 
 const BLOG = { schema: "fixtures/schemas/bench.prisma", seed: "corpus/seeds/blog.sql" };
 
-for (const backendName of ["pglite", "pg", "native"]) {
+for (const backendName of ["pglite", "pg", "neon", "native"]) {
   describe(`tenant scope on ${backendName}`, () => {
     const check = checker(test, backendName === "native" ? "native" : `wasm-${backendName}`, "tenant");
     let backend;

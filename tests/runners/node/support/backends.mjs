@@ -1,7 +1,8 @@
 // The databases and engines the Node runners use: the WebAssembly engine behind the package's own
-// adapters, on PGlite in this process (started from a data-dir snapshot, see `startPGlite`) and on
-// the PostgreSQL server in DATABASE_URL through node-postgres; and the native addon, which
-// connects to DATABASE_URL itself. Every suite or case gets its own PostgreSQL schema
+// adapters, on PGlite in this process (started from a data-dir snapshot, see `startPGlite`), on
+// the PostgreSQL server in DATABASE_URL through node-postgres and through Neon's WebSocket driver
+// (behind a local websockify); and the native addon, which connects to DATABASE_URL itself. Every
+// suite or case gets its own PostgreSQL schema
 // (namespace), created with the engine's DDL and seeded, so nothing is shared between tests or
 // with other users of the server.
 
@@ -9,10 +10,14 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { Pool as NeonPool, neonConfig } from "@neondatabase/serverless";
 import pg from "pg";
+import { neonAdapter } from "quarry/adapters/neon";
 import { pgAdapter } from "quarry/adapters/pg";
 import { pgliteAdapter } from "quarry/adapters/pglite";
 import { createClient } from "quarry";
+import { WebSocket } from "ws";
+import { neonLocalConfig, startWebsockify } from "../../../runtimes/support/websockify.mjs";
 import { readTestFile, splitSql } from "./corpus.mjs";
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -91,7 +96,7 @@ function withDriver(backend, options) {
 
 /**
  * `{ name, label, adapter, concurrency, client(options), release(db), close }` for a backend name:
- * `pglite` or `pg` (the WebAssembly engine over that driver adapter) or `native` (the native
+ * `pglite`, `pg` or `neon` (the WebAssembly engine over that driver adapter) or `native` (the native
  * addon with its own pool to DATABASE_URL; `adapter` is then node-postgres, for setting up
  * namespaces). `client(options)` creates a client on the backend; `release(db)` lets a client
  * go (the native addon's pool closes); `close()` releases every client left and the backend.
@@ -106,6 +111,24 @@ export async function openBackend(name) {
   } else if (name === "pg") {
     const pool = await pgPool();
     backend = { name, adapter: pgAdapter(pool), concurrency: 4, close: () => pool.end(), pool };
+  } else if (name === "neon") {
+    const proxy = await startWebsockify(new URL(DATABASE_URL).host || "127.0.0.1:5432");
+    neonLocalConfig(neonConfig, proxy.port);
+    // Node 20 has no global WebSocket.
+    neonConfig.webSocketConstructor = WebSocket;
+    const pool = new NeonPool({ connectionString: DATABASE_URL, max: 8 });
+    try {
+      await pool.query("SELECT 1");
+    } catch (e) {
+      await pool.end();
+      await proxy.close();
+      throw new Error(`cannot reach PostgreSQL at ${DATABASE_URL} through websockify: ${e.message}`);
+    }
+    const close = async () => {
+      await pool.end();
+      await proxy.close();
+    };
+    backend = { name, adapter: neonAdapter(pool), concurrency: 4, close };
   } else if (name === "native") {
     const pool = await pgPool();
     // A small pool per client: the corpus creates a client per case.

@@ -1,0 +1,103 @@
+// The Neon adapter over Neon's HTTP query function, `neon()`, against the real PostgreSQL through
+// the local test double of Neon's /sql endpoint (tests/runtimes/support/neon-http.mjs): values
+// and errors cross as on the other adapters; single-statement reads and writes run under a tenant;
+// anything that needs a transaction held open across statements is refused before a statement
+// runs, with a message that says what to use instead, and leaves nothing behind.
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { neon, neonConfig } from "@neondatabase/serverless";
+import { createClient, DriverAdapterError, QuarryDriverError } from "quarry";
+import { NEON_HTTP_NO_TRANSACTION, neonHttpAdapter } from "quarry/adapters/neon";
+import { startNeonHttp } from "../../runtimes/support/neon-http.mjs";
+import { DATABASE_URL, freshNamespace, openBackend } from "./support/backends.mjs";
+
+const q = (sql, args = [], argTypes = args.map(() => "String")) => ({ sql, args, argTypes });
+const BLOG = { schema: "fixtures/schemas/bench.prisma", seed: "corpus/seeds/blog.sql" };
+
+describe("neon-http adapter", () => {
+  let server;
+  let adapter;
+  let pgBackend;
+  let blog;
+  const table = `qneonhttp_${process.pid}`;
+
+  before(async () => {
+    server = await startNeonHttp();
+    neonConfig.fetchEndpoint = () => server.endpoint;
+    adapter = neonHttpAdapter(neon(DATABASE_URL));
+    pgBackend = await openBackend("pg");
+    blog = await freshNamespace(pgBackend, { ...BLOG, prefix: "qneonhttp" });
+    await adapter.executeRaw(q(`CREATE TABLE "${table}" (id int PRIMARY KEY, email text UNIQUE, amount numeric(10,2), at timestamp(3), data jsonb, raw bytea, tags text[])`));
+  });
+
+  after(async () => {
+    await adapter?.executeRaw(q(`DROP TABLE IF EXISTS "${table}"`)).catch(() => {});
+    await blog?.drop();
+    await pgBackend?.close();
+    await server?.close();
+  });
+
+  test("values come back as text with their type OIDs", async () => {
+    const n = await adapter.executeRaw(
+      q(`INSERT INTO "${table}" VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [1, "a@x", "12.50", "2025-01-02T03:04:05.678Z", '{"k": [1, 2]}', new Uint8Array([1, 255]), ["x", 'y"z', null]],
+        ["Int", "String", "Decimal", "DateTime", "Json", "Bytes", "List"]),
+    );
+    assert.equal(n, 1);
+    const rs = await adapter.queryRaw(q(`SELECT id, email, amount, at, data, raw, tags, true AS flag, NULL::int AS nothing FROM "${table}"`));
+    assert.deepEqual(rs.columnNames, ["id", "email", "amount", "at", "data", "raw", "tags", "flag", "nothing"]);
+    assert.deepEqual(rs.columnTypes, [23, 25, 1700, 1114, 3802, 17, 1009, 16, 23]);
+    assert.deepEqual(rs.rows, [["1", "a@x", "12.50", "2025-01-02 03:04:05.678", '{"k": [1, 2]}', "\\x01ff", '{x,"y\\"z",NULL}', "t", null]]);
+  });
+
+  test("database errors carry their SQLSTATE and constraint", async () => {
+    await adapter.executeRaw(q(`INSERT INTO "${table}" (id, email) VALUES (2, 'dup@x')`));
+    await assert.rejects(adapter.executeRaw(q(`INSERT INTO "${table}" (id, email) VALUES (3, 'dup@x')`)), (e) => {
+      assert.ok(e instanceof DriverAdapterError);
+      assert.equal(e.cause.kind, "database");
+      assert.equal(e.cause.sqlstate, "23505");
+      assert.equal(e.cause.constraint, `${table}_email_key`);
+      assert.equal(e.cause.table, table);
+      return true;
+    });
+  });
+
+  test("tenant-scoped reads and single-statement writes run over HTTP", async () => {
+    const db = createClient({ schema: (await import("./support/corpus.mjs")).readTestFile(BLOG.schema), adapter, namespace: blog.namespace });
+    const before = server.stats.requests;
+    const t1 = db.$forTenant(1);
+    const posts = await t1.post.findMany({ include: { author: true }, orderBy: { id: "asc" } });
+    assert.ok(posts.length > 0);
+    for (const p of posts) {
+      assert.equal(p.tenantId, 1);
+      assert.equal(p.author.tenantId, 1);
+    }
+    const pg = createClient({ schema: (await import("./support/corpus.mjs")).readTestFile(BLOG.schema), adapter: pgBackend.adapter, namespace: blog.namespace });
+    assert.deepEqual(posts, await pg.$forTenant(1).post.findMany({ include: { author: true }, orderBy: { id: "asc" } }));
+    const { count } = await t1.post.updateMany({ where: { published: false }, data: { title: "draft" } });
+    assert.equal(count, await pg.$forTenant(1).post.count({ where: { title: "draft" } }));
+    assert.ok(server.stats.requests > before, "the requests went through the HTTP endpoint");
+  });
+
+  test("transactions are refused with a clear error before anything runs", async () => {
+    const schema = (await import("./support/corpus.mjs")).readTestFile(BLOG.schema);
+    const db = createClient({ schema, adapter, namespace: blog.namespace });
+    const t1 = db.$forTenant(1);
+    const users = await t1.user.count();
+    const requestsBefore = server.stats.requests;
+    const refused = (e) => {
+      assert.ok(e instanceof QuarryDriverError, `${e}`);
+      assert.equal(e.message, NEON_HTTP_NO_TRANSACTION);
+      return true;
+    };
+    await assert.rejects(t1.$transaction(async (tx) => tx.user.count()), refused);
+    await assert.rejects(t1.$transaction([t1.user.count(), t1.post.count()]), refused);
+    await assert.rejects(
+      t1.user.create({ data: { email: `nested-${process.pid}@x`, name: "n", posts: { create: [{ title: "p" }] } } }),
+      refused,
+    );
+    assert.equal(server.stats.requests, requestsBefore, "nothing reached the database");
+    assert.equal(await t1.user.count(), users);
+  });
+});
