@@ -86,6 +86,10 @@ fn mangled_documents_return_errors_not_panics() {
                 assert!(e.code().starts_with('Q') || e.code().starts_with('P'), "{e:?}");
                 assert_ne!(e.code(), "Q9001", "internal error for {doc}: {e:?}");
                 assert!(!e.message().is_empty());
+                if e.code().starts_with("Q2") {
+                    let path = e.meta().get("path").and_then(|p| p.as_str());
+                    assert!(path.is_some_and(|p| !p.is_empty()), "request error without a path for {doc}: {e:?}");
+                }
             }
         }
         // Truncated JSON text never parses into a document, so the binding rejects it before the

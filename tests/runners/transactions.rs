@@ -1,6 +1,6 @@
 //! Interactive and batch transactions on the native path against the real PostgreSQL: commit,
 //! rollback, isolation levels, `maxWait`, `timeout` (rolled back, connection not returned broken),
-//! serialization failures mapped to P2034.
+//! serialization failures and deadlocks mapped to P2034.
 
 use quarry_conformance as corpus;
 use quarry_engine::exec::transactions::{Transactions, TxOptions};
@@ -142,6 +142,32 @@ async fn serialization_failures_are_p2034() {
     let failed: Vec<_> = [first, second].into_iter().filter_map(Result::err).collect();
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert_eq!(failed[0].code(), "P2034");
+    corpus::drop_namespace(&driver, &ns).await;
+}
+
+#[tokio::test]
+async fn deadlocks_are_p2034() {
+    let (driver, engine, ns) = setup("deadlock", "").await;
+    let txs: Transactions<PgTransaction> = Transactions::new(Default::default());
+    let options = TxOptions { timeout_ms: 20_000, ..Default::default() };
+    let bump = |product: i64| json!({"model": "Product", "action": "update", "args": {"where": {"id": product}, "data": {"stock": {"increment": 1}}, "select": {"id": true}}});
+    let a = txs.begin(&driver, engine.schema(), options, sleep).await.unwrap();
+    let b = txs.begin(&driver, engine.schema(), options, sleep).await.unwrap();
+    // Each locks one row, then waits for the other's: PostgreSQL breaks the cycle by failing one.
+    txs.request(&a, &engine, driver.dialect(), &bump(1), &U).await.unwrap();
+    txs.request(&b, &engine, driver.dialect(), &bump(2), &U).await.unwrap();
+    let (a_second, b_second) = (bump(2), bump(1));
+    let (first, second) = tokio::join!(
+        txs.request(&a, &engine, driver.dialect(), &a_second, &U),
+        txs.request(&b, &engine, driver.dialect(), &b_second, &U),
+    );
+    let failed: Vec<_> = [first, second].into_iter().filter_map(Result::err).collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].code(), "P2034");
+    assert_eq!(failed[0].meta()["sqlstate"], "40P01", "{:?}", failed[0]);
+    for id in [&a, &b] {
+        let _ = txs.rollback(id, engine.schema()).await;
+    }
     corpus::drop_namespace(&driver, &ns).await;
 }
 

@@ -193,7 +193,7 @@ pub async fn run_request<D: Driver>(driver: &D, engine: &Engine, request: &Json,
 pub fn check(case: &Case, outcome: &Result<Json, quarry_engine::Error>) -> Result<(), String> {
     match (outcome, &case.result, &case.error) {
         (Ok(actual), Some(expected), None) => compare(expected, actual),
-        (Err(e), None, Some(want)) => check_error(want, e),
+        (Err(e), None, Some(want)) => check_error(want, e).and_then(|()| no_values_in(&case.request, e)),
         (Ok(actual), None, Some(want)) => Err(format!(
             "expected error {} but got a result:\n{}",
             want.code,
@@ -229,6 +229,33 @@ fn same(a: &Json, b: &Json) -> bool {
         (Json::Array(x), Json::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b)),
         (Json::Object(x), Json::Object(y)) => x.len() == y.len() && x.iter().zip(y).all(|((ka, va), (kb, vb))| ka == kb && same(va, vb)),
         _ => a == b,
+    }
+}
+
+/// Errors that come from the database (Prisma's `P` codes) must not repeat the request's values:
+/// in a multi-tenant product a message can end up in another tenant's logs. Every string value
+/// of six or more characters and every number of three or more digits in the request is looked
+/// for in the message and in `meta`; names (model, action, fields, operators, tags) are not values.
+fn no_values_in(request: &Json, e: &quarry_engine::Error) -> Result<(), String> {
+    if !e.code().starts_with('P') {
+        return Ok(());
+    }
+    fn values(v: &Json, key: &str, out: &mut Vec<String>) {
+        const WORDS: [&str; 6] = ["asc", "desc", "insensitive", "default", "first", "last"];
+        match v {
+            Json::String(s) if !matches!(key, "model" | "action" | "$type") && s.chars().count() >= 6 && !WORDS.contains(&s.as_str()) => out.push(s.clone()),
+            Json::Number(n) if n.to_string().trim_start_matches('-').len() >= 3 => out.push(n.to_string()),
+            Json::Array(items) => items.iter().for_each(|i| values(i, key, out)),
+            Json::Object(m) => m.iter().for_each(|(k, v)| values(v, k, out)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    values(request, "", &mut found);
+    let meta = Json::Object(e.meta().clone()).to_string();
+    match found.iter().find(|v| e.message().contains(v.as_str()) || meta.contains(v.as_str())) {
+        Some(v) => Err(format!("the error repeats the request's value {v:?}: {e:?}")),
+        None => Ok(()),
     }
 }
 

@@ -18,11 +18,22 @@ type BoxError = Box<dyn StdError + Sync + Send>;
 struct Param<'a>(&'a Value);
 
 impl ToSql for Param<'_> {
-    fn to_sql(&self, _ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
         if self.0.is_null() {
             return Ok(IsNull::Yes);
         }
-        write_text(self.0, out);
+        match self.0 {
+            // `time` does not take a date: a DateTime for a `@db.Time` column is its time of day
+            // (UTC), as Prisma writes it.
+            Value::DateTime(dt) if *ty == Type::TIME || *ty == Type::TIMETZ => {
+                use std::fmt::Write;
+                let _ = write!(out, "{}", dt.format("%H:%M:%S%.f"));
+                if *ty == Type::TIMETZ {
+                    out.extend_from_slice(b"+00");
+                }
+            }
+            v => write_text(v, out),
+        }
         Ok(IsNull::No)
     }
 

@@ -1399,6 +1399,7 @@ impl<'p, 's> Writer<'p, 's> {
         let m = self.p.schema.model(model);
         m.relation_fields().any(|(_, _, r)| match &r.link {
             RelationLink::BackReference { references, .. } => data.scalars.iter().any(|(f, _)| references.contains(f)),
+            RelationLink::JoinTable { reference, .. } => data.scalars.iter().any(|(f, _)| f == reference),
             _ => false,
         })
     }
@@ -1410,6 +1411,21 @@ impl<'p, 's> Writer<'p, 's> {
         }
         let schema = self.p.schema;
         let m = schema.model(model);
+        // Implicit many-to-many links follow the id, as the join table's ON UPDATE CASCADE does
+        // with foreign keys.
+        for (_, _, r) in m.relation_fields() {
+            let RelationLink::JoinTable { table, column, reference, .. } = &r.link else { continue };
+            let Some((_, u)) = data.scalars.iter().find(|(f, _)| f == reference) else { continue };
+            let ScalarUpdate::Set(v) = u else {
+                return Err(Error::new(codes::UNSUPPORTED, "atomic operations on fields other rows refer to"));
+            };
+            let ids = self.refer(rows, *reference, true)?;
+            let cond = sql::any(sql::col(table, column.name()), BinaryOperator::Eq, ids);
+            let e = self.p.params.bind(v.clone());
+            let ast = sql::update(sql::table(self.p.namespace, table, table), vec![(column.name().to_owned(), e)], Some(cond), vec![]);
+            let stmt = self.finish_stmt(ast);
+            self.emit(Step::Execute { stmt, bind: None, check: Check::None });
+        }
         for (_, _, r) in m.relation_fields() {
             let RelationLink::BackReference { fields, references } = &r.link else { continue };
             let changed: Vec<(FieldId, FieldId, &ScalarUpdate)> = fields

@@ -1,6 +1,8 @@
 //! Quarry in five minutes, on the PostgreSQL in `DATABASE_URL`: create the benchmark schema with
 //! the engine's DDL, seed two tenants with nested writes, then read as one tenant and show the
-//! SQL each request ran and what a request for the other tenant's row gets.
+//! SQL each request ran and what a request for the other tenant's row gets. The tables go in the
+//! PostgreSQL schema `quarry_quickstart` (`QUARRY_QUICKSTART_SCHEMA` names another). It exits with
+//! an error when a step does not do what it shows.
 
 use quarry_engine::exec::{Dialect, Queryable};
 use quarry_engine::scope::TenantContext;
@@ -10,7 +12,7 @@ use quarry_postgres::PgDriver;
 use serde_json::{Value as Json, json};
 
 const SCHEMA: &str = include_str!("../../../tests/fixtures/schemas/bench.prisma");
-const NAMESPACE: &str = "quarry_quickstart";
+const DEFAULT_NAMESPACE: &str = "quarry_quickstart";
 
 #[tokio::main]
 async fn main() {
@@ -35,14 +37,16 @@ fn show_sql(engine: &Engine, request: &Json, ctx: &TenantContext) -> Result<(), 
 
 async fn run() -> Result<(), String> {
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    println!("Quarry quickstart on {url} (schema \"{NAMESPACE}\")");
+    let namespace = std::env::var("QUARRY_QUICKSTART_SCHEMA").unwrap_or_else(|_| DEFAULT_NAMESPACE.into());
+    let namespace = namespace.as_str();
+    println!("Quarry quickstart on {url} (schema \"{namespace}\")");
     let driver = PgDriver::connect(&url).await.map_err(|e| format!("{e:?}"))?;
-    let engine = Engine::new(SCHEMA, EngineOptions { namespace: Some(NAMESPACE.into()), ..Default::default() }).map_err(|e| e.to_string())?;
+    let engine = Engine::new(SCHEMA, EngineOptions { namespace: Some(namespace.into()), ..Default::default() }).map_err(|e| e.to_string())?;
 
     heading("1. Create the schema with the engine's DDL");
-    driver.execute(&format!("DROP SCHEMA IF EXISTS \"{NAMESPACE}\" CASCADE"), &[]).await.map_err(|e| format!("{e:?}"))?;
-    driver.execute(&format!("CREATE SCHEMA \"{NAMESPACE}\""), &[]).await.map_err(|e| format!("{e:?}"))?;
-    let ddl = quarry_engine::ddl::create_statements(engine.schema(), Some(NAMESPACE));
+    driver.execute(&format!("DROP SCHEMA IF EXISTS \"{namespace}\" CASCADE"), &[]).await.map_err(|e| format!("{e:?}"))?;
+    driver.execute(&format!("CREATE SCHEMA \"{namespace}\""), &[]).await.map_err(|e| format!("{e:?}"))?;
+    let ddl = quarry_engine::ddl::create_statements(engine.schema(), Some(namespace));
     for stmt in &ddl {
         driver.execute(stmt, &[]).await.map_err(|e| format!("{e:?}\n{stmt}"))?;
     }
@@ -77,6 +81,10 @@ async fn run() -> Result<(), String> {
     show_sql(&engine, &request, &acme)?;
     let rows = engine.request(&driver, &request, &acme).await.map_err(|e| e.to_string())?;
     println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+    let titles: Vec<&str> = rows.as_array().into_iter().flatten().filter_map(|r| r["title"].as_str()).collect();
+    if titles.len() != 2 || !titles.iter().all(|t| t.ends_with("(acme)")) {
+        return Err(format!("expected acme's two published posts, got {titles:?}"));
+    }
 
     heading("4. A nested write as acme: a comment on acme's first post");
     let request = json!({"model": "Comment", "action": "create", "args": {
@@ -91,17 +99,20 @@ async fn run() -> Result<(), String> {
     show_sql(&engine, &request, &acme)?;
     let other = engine.request(&driver, &request, &acme).await.map_err(|e| e.to_string())?;
     println!("  findUnique -> {other}   (the post belongs to globex: for acme it does not exist)");
+    if !other.is_null() {
+        return Err("acme read globex's post".into());
+    }
     let request = json!({"model": "Comment", "action": "create", "args": {
         "data": {"body": "sneaky", "post": {"connect": {"id": globex_post}}, "author": {"connect": {"id": 2}}}}});
     match engine.request(&driver, &request, &acme).await {
-        Ok(v) => println!("  unexpected: {v}"),
+        Ok(v) => return Err(format!("acme commented on globex's post: {v}")),
         Err(e) => println!("  connect   -> {} {}", e.code(), e.message()),
     }
     let request = json!({"model": "Post", "action": "findMany", "args": {"where": {}}});
     match engine.request(&driver, &request, &TenantContext::Missing).await {
-        Ok(v) => println!("  unexpected: {v}"),
+        Ok(v) => return Err(format!("a request without a tenant was answered: {v}")),
         Err(e) => println!("  no tenant -> {} {}", e.code(), e.message()),
     }
-    println!("\nDone. The schema \"{NAMESPACE}\" is left in place to explore with psql.");
+    println!("\nDone. The schema \"{namespace}\" is left in place to explore with psql.");
     Ok(())
 }
