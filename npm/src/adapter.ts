@@ -21,7 +21,8 @@ export type ArgType =
 
 /**
  * A statement with `$1..$n` placeholders and its arguments: numbers, booleans, strings (BigInt,
- * Decimal, DateTime as ISO 8601 in UTC, and Json as text), `Uint8Array` for bytes, arrays for lists.
+ * Decimal, DateTime in UTC as `2025-01-01 10:00:00.000+00`, and Json as text), `Uint8Array` for
+ * bytes, arrays for lists.
  */
 export interface SqlQuery {
   sql: string;

@@ -76,6 +76,16 @@ fn driver_error(e: JsValue) -> DriverError {
     }
 }
 
+/// A date-time argument in PostgreSQL's own text form, `1970-01-01 10:00:00.000+00`: every date
+/// and time column type reads it (`time` keeps the time of day, `date` the day), where `time` and
+/// `timetz` refuse the ISO `T…Z` form.
+fn datetime_arg(iso: String) -> String {
+    match iso.strip_suffix('Z') {
+        Some(rest) => format!("{}+00", rest.replacen('T', " ", 1)),
+        None => iso,
+    }
+}
+
 fn arg(v: &Value) -> JsValue {
     match v {
         Value::Null => JsValue::NULL,
@@ -84,7 +94,7 @@ fn arg(v: &Value) -> JsValue {
         Value::Float(f) => JsValue::from_f64(*f),
         Value::BigInt(i) => JsValue::from_str(&i.to_string()),
         Value::Decimal(s) | Value::String(s) | Value::Enum(s) | Value::Json(s) => JsValue::from_str(s),
-        Value::DateTime(dt) => JsValue::from_str(&format_datetime(dt)),
+        Value::DateTime(dt) => JsValue::from_str(&datetime_arg(format_datetime(dt))),
         Value::Bytes(b) => Uint8Array::from(b.as_slice()).into(),
         Value::List(items) => items.iter().map(arg).collect::<Array>().into(),
     }
