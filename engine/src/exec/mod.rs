@@ -3,6 +3,8 @@
 //! The plan is a small program (see [`crate::plan::Step`]); this module runs its statements in
 //! order, keeps the rows of bound statements in variables, resolves parameters that refer to
 //! them, applies the checks, follows branches, and builds the result from the output variable.
+//! [`batch`] runs plans whose statements are all known up front in one call on a driver that
+//! cannot hold a transaction open.
 
 pub mod batch;
 pub mod decode;
