@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { neon, neonConfig } from "@neondatabase/serverless";
-import { createClient, DriverAdapterError, QuarryDriverError } from "quarry";
+import { createClient, DriverAdapterError, QuarryDriverError, raw } from "quarry";
 import { NEON_HTTP_NO_TRANSACTION, neonHttpAdapter } from "quarry/adapters/neon";
 import { startNeonHttp } from "../../runtimes/support/neon-http.mjs";
 import { DATABASE_URL, freshNamespace, openBackend } from "./support/backends.mjs";
@@ -106,6 +106,16 @@ describe("neon-http adapter", () => {
     assert.equal(posts, drafts);
     assert.deepEqual(await pg.$forTenant(1).user.findMany({ where: { email } }), [created]);
 
+    // Raw SQL batches too, scoped to the tenant like any raw statement.
+    const users = raw(`"${blog.namespace}"."User"`);
+    const [renamedCount, emails] = await t1.$transaction([
+      t1.$executeRaw`UPDATE ${users} SET name = ${"raw"} WHERE email = ${email}`,
+      t1.$queryRaw`SELECT email, name FROM ${users} WHERE email = ${email}`,
+    ]);
+    assert.equal(renamedCount, 1);
+    assert.deepEqual(emails, [{ email, name: "raw" }]);
+    assert.equal(server.stats.batches, batches + 2);
+
     // A write with a "record not found" check batches when it is the batch's only write.
     const [renamed, again] = await t1.$transaction([
       t1.user.update({ where: { id: created.id }, data: { name: "renamed" } }),
@@ -113,7 +123,7 @@ describe("neon-http adapter", () => {
     ], { isolationLevel: "Serializable" });
     assert.equal(renamed.name, "renamed");
     assert.equal(again.id, created.id);
-    assert.equal(server.stats.batches, batches + 2);
+    assert.equal(server.stats.batches, batches + 3);
   });
 
   test("a failing statement rolls the whole batch back", async () => {
