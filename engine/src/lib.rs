@@ -68,6 +68,13 @@ impl Prepared {
             Prepared::Raw(raw) => raw.needs_transaction(),
         }
     }
+
+    fn as_batch(&self) -> exec::batch::Request<'_> {
+        match self {
+            Prepared::Model(plan) => exec::batch::Request::Model(plan),
+            Prepared::Raw(raw) => exec::batch::Request::Raw(raw),
+        }
+    }
 }
 
 /// The engine: a parsed schema plus options. Cheap to share; every method takes `&self`.
@@ -156,6 +163,9 @@ impl Engine {
         if !prepared.needs_transaction() && setting.is_none() {
             return self.run(driver, &prepared, driver.dialect()).await;
         }
+        if let Some(mut results) = self.run_static(driver, std::slice::from_ref(&prepared), setting.clone(), None).await? {
+            return results.pop().ok_or_else(|| Error::internal("a batch of one request gave no result"));
+        }
         let tx = self.begin(driver, None, setting).await?;
         let result = self.run(&tx, &prepared, driver.dialect()).await;
         self.finish(tx, result).await
@@ -215,6 +225,9 @@ impl Engine {
         isolation: Option<IsolationLevel>,
     ) -> Result<Json> {
         let plans = requests.iter().map(|r| self.prepare(r, ctx)).collect::<Result<Vec<_>>>()?;
+        if let Some(results) = self.run_static(driver, &plans, self.tenant_setting(ctx), isolation).await? {
+            return Ok(Json::Array(results));
+        }
         let tx = self.begin(driver, isolation, self.tenant_setting(ctx)).await?;
         let outcome = async {
             let mut results = Vec::with_capacity(plans.len());
@@ -225,6 +238,38 @@ impl Engine {
         }
         .await;
         self.finish(tx, outcome).await
+    }
+
+    /// On a driver that runs batches in one call (Neon's HTTP driver), runs requests whose every
+    /// statement is known up front as one transaction in one call, the tenant setting first in
+    /// RLS mode; the results, or `None` (nothing sent) when the driver cannot batch or a request
+    /// is not static (see [`exec::batch`]): the caller then opens a transaction as usual, which
+    /// such a driver refuses before anything runs.
+    async fn run_static<D: Driver>(
+        &self,
+        driver: &D,
+        prepared: &[Prepared],
+        setting: Option<scope::rls::Statement>,
+        isolation: Option<IsolationLevel>,
+    ) -> Result<Option<Vec<Json>>> {
+        if !driver.can_batch() {
+            return Ok(None);
+        }
+        let requests: Vec<exec::batch::Request> = prepared.iter().map(Prepared::as_batch).collect();
+        let lead: Vec<exec::BatchStatement> =
+            setting.into_iter().map(|(text, params)| exec::BatchStatement { sql: text.to_owned(), params }).collect();
+        let skip = lead.len();
+        let Some(statements) = exec::batch::render(&requests, lead, driver.dialect(), self.options.clock)? else {
+            return Ok(None);
+        };
+        if requests.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        let results = driver.run_batch(isolation, &statements).await.map_err(|e| exec::errors::map_driver_error(&self.schema, e))?;
+        if results.len() != statements.len() {
+            return Err(Error::internal("the driver returned a result count that does not match the batch"));
+        }
+        exec::batch::finish(&self.schema, &requests, results.into_iter().skip(skip).collect()).map(Some)
     }
 
     /// Commits on success, rolls back on failure (keeping the original error).

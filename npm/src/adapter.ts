@@ -65,9 +65,21 @@ export interface SqlTransaction extends SqlQueryable {
   rollback(): Promise<void>;
 }
 
+/** What one statement of a batch gave: its rows, and the number of rows it affected. */
+export interface SqlBatchResult extends SqlResultSet {
+  affectedRows: number;
+}
+
 export interface SqlDriverAdapter extends SqlQueryable {
   /** Takes a connection and starts a transaction on it (`BEGIN`, with the isolation level if given). */
   startTransaction(isolationLevel?: IsolationLevel): Promise<SqlTransaction>;
+  /**
+   * Optional, for drivers that cannot hold a transaction open across calls: runs statements that
+   * are all known up front as one transaction (all or nothing) in one call, and resolves to a
+   * result per statement. The engine uses it for batches and multi-statement requests whose
+   * statements do not depend on each other's rows.
+   */
+  executeBatch?(queries: SqlQuery[], options?: { isolationLevel?: IsolationLevel }): Promise<SqlBatchResult[]>;
   /** Releases what the adapter holds. Adapters never close a pool or database they were given. */
   dispose?(): Promise<void>;
 }

@@ -26,6 +26,7 @@ export {
   type IsolationLevel,
   type SqlDriverAdapter,
   type SqlQuery,
+  type SqlBatchResult,
   type SqlQueryable,
   type SqlResultSet,
   type SqlTransaction,

@@ -1,9 +1,10 @@
 // Logging: `log: ['query', 'info', 'warn', 'error']` prints to stdout, `{ level, emit: 'event' }`
 // sends events to `$on` listeners. Query events come from wrapping the driver adapter, so they
-// time exactly what the driver did; they carry the SQL and the number of parameters, never the
-// values (a log line must not leak a tenant's data).
+// time exactly what the driver did (a batch the driver runs in one call is one event); they carry
+// the SQL and the number of parameters, never the values (a log line must not leak a tenant's
+// data).
 
-import type { SqlDriverAdapter, SqlQuery, SqlQueryable, SqlTransaction } from "./adapter.js";
+import type { IsolationLevel, SqlDriverAdapter, SqlQuery, SqlQueryable, SqlTransaction } from "./adapter.js";
 import type { LogDefinition, LogEvent, LogLevel, QueryEvent } from "./types.js";
 
 const TARGET = "quarry";
@@ -88,6 +89,15 @@ export function withQueryLog(logger: Logger, adapter: SqlDriverAdapter): SqlDriv
       };
       return wrapped;
     },
+    // A batch is one call to the driver: one event, its statements joined.
+    ...(adapter.executeBatch
+      ? {
+          executeBatch: (queries: SqlQuery[], options?: { isolationLevel?: IsolationLevel }) =>
+            timed(logger, queries.map((q) => q.sql).join(";\n"), queries.reduce((n, q) => n + q.args.length, 0), () =>
+              adapter.executeBatch!(queries, options),
+            ),
+        }
+      : {}),
     dispose: () => adapter.dispose?.() ?? Promise.resolve(),
   };
 }

@@ -14,7 +14,7 @@
 use futures_util::FutureExt;
 use quarry_conformance::{self as corpus, pgbouncer};
 use quarry_engine::exec::transactions::{Transactions, TxOptions};
-use quarry_engine::exec::{DbValue, Dialect, Driver, DriverError, DriverResult, IsolationLevel, Queryable, ResultSet, Transaction};
+use quarry_engine::exec::{BatchResult, BatchStatement, DbValue, Dialect, Driver, DriverError, DriverResult, IsolationLevel, Queryable, ResultSet, Transaction};
 use quarry_engine::scope::{TenantContext, rls};
 use quarry_engine::value::Value;
 use quarry_engine::{Engine, EngineOptions};
@@ -533,6 +533,105 @@ async fn scoping_costs_no_statement_and_rls_mode_one_transaction() {
         let texts: Vec<&str> = rls_log.iter().map(|(s, _)| s.as_str()).collect();
         assert_eq!(texts, ["BEGIN", rls::SET_TENANT_SQL, log[0].0.as_str(), "COMMIT"]);
         assert_eq!(rls_log[1].1, [Value::String("1".into())]);
+        app.close();
+    })
+    .await;
+}
+
+/// A driver like Neon's HTTP one: no transaction held open across calls, but a list of statements
+/// known up front runs as one transaction in one call. Here that call is a transaction on a real
+/// connection: statements that return rows are read with `query`, the others with `execute`.
+struct Batcher<'a> {
+    inner: &'a PgDriver,
+    log: Log,
+}
+
+impl Queryable for Batcher<'_> {
+    async fn query(&self, sql: &str, params: &[Value]) -> DriverResult<ResultSet> {
+        record(&self.log, sql, params);
+        self.inner.query(sql, params).await
+    }
+    async fn execute(&self, sql: &str, params: &[Value]) -> DriverResult<u64> {
+        record(&self.log, sql, params);
+        self.inner.execute(sql, params).await
+    }
+}
+
+impl Driver for Batcher<'_> {
+    type Transaction = PgTransaction;
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+    async fn begin(&self, _: Option<IsolationLevel>) -> DriverResult<PgTransaction> {
+        record(&self.log, "BEGIN (refused)", &[]);
+        Err(DriverError::Other("no transaction can be held open".into()))
+    }
+    fn can_batch(&self) -> bool {
+        true
+    }
+    async fn run_batch(&self, isolation: Option<IsolationLevel>, statements: &[BatchStatement]) -> DriverResult<Vec<BatchResult>> {
+        record(&self.log, "BATCH", &[]);
+        let tx = self.inner.begin(isolation).await?;
+        let mut results = Vec::new();
+        for s in statements {
+            record(&self.log, &s.sql, &s.params);
+            let rows = s.sql.starts_with("SELECT") || s.sql.starts_with("WITH") || s.sql.contains(" RETURNING ");
+            let result = if rows {
+                tx.query(&s.sql, &s.params).await.map(|rows| BatchResult { affected: rows.rows.len() as u64, rows })
+            } else {
+                tx.execute(&s.sql, &s.params).await.map(|affected| BatchResult { rows: ResultSet::default(), affected })
+            };
+            match result {
+                Ok(r) => results.push(r),
+                Err(e) => {
+                    let _ = tx.rollback().await;
+                    return Err(e);
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+}
+
+#[tokio::test]
+async fn rls_mode_runs_static_requests_as_one_batch_on_a_driver_without_transactions() {
+    with_fixture("batch", async |fx| {
+        let app = fx.app_driver("").await;
+        let engine = fx.engine(true);
+        let batcher = Batcher { inner: &app, log: Default::default() };
+        let texts = |b: &Batcher| b.log.lock().unwrap().iter().map(|(s, _)| s.clone()).collect::<Vec<_>>();
+
+        // A batch: one call, the tenant setting first, then each request's statement.
+        let batch = [
+            json!({"model": "Post", "action": "count"}),
+            json!({"model": "Tag", "action": "findMany", "args": {"select": {"name": true}}}),
+            json!({"model": "Post", "action": "updateMany", "args": {"data": {"title": "batched"}}}),
+        ];
+        assert_eq!(engine.batch(&batcher, &batch, &tenant(2), None).await.unwrap(), json!([2, [{"name": "blue"}], {"count": 2}]));
+        let log = batcher.log.lock().unwrap().clone();
+        assert_eq!(log.len(), 5, "{log:?}");
+        assert_eq!((log[0].0.as_str(), log[1].0.as_str()), ("BATCH", rls::SET_TENANT_SQL));
+        assert_eq!(log[1].1, [Value::String("2".into())]);
+
+        // A single request in RLS mode takes the same path, so the database's policies apply.
+        batcher.log.lock().unwrap().clear();
+        let titles = json!({"model": "Post", "action": "findMany", "args": {"select": {"title": true}, "orderBy": {"id": "asc"}}});
+        assert_eq!(engine.request(&batcher, &titles, &tenant(1)).await.unwrap(), json!([{"title": "Acme launch"}, {"title": "Acme draft"}]));
+        assert_eq!(texts(&batcher)[..2], ["BATCH", rls::SET_TENANT_SQL]);
+
+        // A write whose statements depend on earlier rows is refused before anything runs.
+        batcher.log.lock().unwrap().clear();
+        let nested = json!({"model": "Post", "action": "create", "args": {"data": {"title": "New", "author": {"connect": {"id": 1}}, "tags": {"connect": [{"id": 1}]}}}});
+        assert_eq!(engine.request(&batcher, &nested, &tenant(1)).await.unwrap_err().code(), "Q4001");
+        assert_eq!(texts(&batcher), ["BEGIN (refused)"]);
+
+        // The batch wrote tenant 2's posts and nothing else.
+        let all = json!({"model": "Post", "action": "findMany", "args": {"select": {"tenantId": true, "title": true}, "orderBy": {"id": "asc"}}});
+        let everything = fx.engine(false).request(&fx.admin, &all, &TenantContext::Unscoped).await.unwrap();
+        for post in everything.as_array().unwrap() {
+            assert_eq!(post["title"] == "batched", post["tenantId"] == 2, "{everything}");
+        }
         app.close();
     })
     .await;

@@ -2,15 +2,18 @@
 //! `SqlDriverAdapter`): `queryRaw({ sql, args, argTypes })` resolves to
 //! `{ columnNames, columnTypes, rows }`, `executeRaw(query)` to the affected-row count,
 //! `startTransaction(isolationLevel?)` to an object with the same two methods plus `commit()` and
-//! `rollback()`. Adapters reject with a `DriverAdapterError` whose `cause` names the kind of
-//! failure (`{ kind: "database", sqlstate, constraint, table, column }`, ...).
+//! `rollback()`; an adapter that cannot hold a transaction open may offer
+//! `executeBatch(queries, { isolationLevel? })` instead, which runs statements known up front as
+//! one transaction and resolves to a result set per statement with its `affectedRows`. Adapters
+//! reject with a `DriverAdapterError` whose `cause` names the kind of failure
+//! (`{ kind: "database", sqlstate, constraint, table, column }`, ...).
 //!
 //! Values cross in the forms JavaScript drivers accept and return: parameters as numbers, strings,
 //! booleans, `Uint8Array`s and arrays; results as PostgreSQL's text output (the engine decodes it).
 
 use js_sys::{Array, Promise, Reflect, Uint8Array};
 use quarry_engine::exec::{
-    Column, ColumnType, DbValue, Dialect, Driver, DriverError, DriverResult, IsolationLevel, Queryable, ResultSet,
+    BatchResult, BatchStatement, Column, ColumnType, DbValue, Dialect, Driver, DriverError, DriverResult, IsolationLevel, Queryable, ResultSet,
     Transaction,
 };
 use quarry_engine::value::{Value, format_datetime};
@@ -31,6 +34,8 @@ extern "C" {
     fn execute_raw(this: &Adapter, query: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = startTransaction)]
     fn start_transaction(this: &Adapter, isolation: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = executeBatch)]
+    fn execute_batch(this: &Adapter, queries: &JsValue, options: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch)]
     fn commit(this: &Adapter) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch)]
@@ -195,6 +200,8 @@ async fn execute(target: &Adapter, sql: &str, params: &[Value]) -> DriverResult<
 pub struct JsDriver {
     adapter: Adapter,
     dialect: Dialect,
+    /// The adapter has `executeBatch` (statements known up front, one transaction, one call).
+    batches: bool,
 }
 
 impl JsDriver {
@@ -213,7 +220,8 @@ impl JsDriver {
             Some("mysql") => Dialect::Mysql,
             _ => return Err(invalid("the driver adapter's provider must be \"postgres\" or \"mysql\"")),
         };
-        Ok(JsDriver { adapter: adapter.unchecked_into(), dialect })
+        let batches = get(&adapter, "executeBatch").is_function();
+        Ok(JsDriver { adapter: adapter.unchecked_into(), dialect, batches })
     }
 }
 
@@ -242,6 +250,29 @@ impl Driver for JsDriver {
 
     fn dialect(&self) -> Dialect {
         self.dialect
+    }
+
+    fn can_batch(&self) -> bool {
+        self.batches
+    }
+
+    /// `executeBatch([{ sql, args, argTypes }, ...], { isolationLevel? })` resolves to a result set
+    /// per statement, each with `affectedRows`.
+    async fn run_batch(&self, isolation: Option<IsolationLevel>, statements: &[BatchStatement]) -> DriverResult<Vec<BatchResult>> {
+        let queries: Array = statements.iter().map(|s| query_object(&s.sql, &s.params)).collect();
+        let options = js_sys::Object::new();
+        if let Some(level) = isolation {
+            let _ = Reflect::set(&options, &JsValue::from_str("isolationLevel"), &JsValue::from_str(isolation_name(level)));
+        }
+        let v = settle(self.adapter.execute_batch(&queries.into(), &options.into())).await?;
+        let results = v.dyn_into::<Array>().map_err(|_| DriverError::Other("the driver adapter's executeBatch did not return a list".into()))?;
+        results
+            .iter()
+            .map(|r| {
+                let affected = get(&r, "affectedRows").as_f64().map_or(0, |n| n as u64);
+                Ok(BatchResult { rows: result_set(&r)?, affected })
+            })
+            .collect()
     }
 
     async fn begin(&self, isolation: Option<IsolationLevel>) -> DriverResult<JsTransaction> {

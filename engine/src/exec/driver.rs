@@ -178,12 +178,39 @@ pub trait Queryable {
     async fn execute(&self, sql: &str, params: &[Value]) -> DriverResult<u64>;
 }
 
+/// A statement of a batch, rendered: its text and parameter values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchStatement {
+    pub sql: String,
+    pub params: Vec<Value>,
+}
+
+/// What one statement of a batch gave: its rows and the number of rows it affected.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BatchResult {
+    pub rows: ResultSet,
+    pub affected: u64,
+}
+
 /// A database reachable through a pool of connections.
 #[allow(async_fn_in_trait)]
 pub trait Driver: Queryable {
     type Transaction: Transaction;
 
     fn dialect(&self) -> Dialect;
+
+    /// Whether [`Driver::run_batch`] works: the driver can send a list of statements, all known
+    /// in advance, to run as one transaction in one call (Neon's HTTP `transaction()`).
+    fn can_batch(&self) -> bool {
+        false
+    }
+
+    /// Runs the statements in order as one transaction, all or nothing, and returns a result per
+    /// statement. Only called when [`Driver::can_batch`] says so.
+    async fn run_batch(&self, isolation: Option<IsolationLevel>, statements: &[BatchStatement]) -> DriverResult<Vec<BatchResult>> {
+        let _ = (isolation, statements);
+        Err(DriverError::Other("this driver cannot run a batch of statements in one call".into()))
+    }
 
     /// Takes a connection and starts a transaction on it (`BEGIN` with the isolation level).
     async fn begin(&self, isolation: Option<IsolationLevel>) -> DriverResult<Self::Transaction>;

@@ -3,7 +3,10 @@
 //! The plan is a small program (see [`crate::plan::Step`]); this module runs its statements in
 //! order, keeps the rows of bound statements in variables, resolves parameters that refer to
 //! them, applies the checks, follows branches, and builds the result from the output variable.
+//! [`batch`] runs plans whose statements are all known up front in one call on a driver that
+//! cannot hold a transaction open.
 
+pub mod batch;
 pub mod decode;
 pub mod defaults;
 pub mod driver;
@@ -57,22 +60,24 @@ pub async fn run_raw<Q: Queryable>(q: &Q, schema: &Schema, plan: &crate::rawsql:
     let map = |e| errors::map_driver_error(schema, e);
     match plan.kind {
         RawKind::Execute => Ok(Json::from(q.execute(&text, &params).await.map_err(map)?)),
-        RawKind::Query => {
-            let rs = q.query(&text, &params).await.map_err(map)?;
-            let rows = rs
-                .rows
-                .iter()
-                .map(|row| {
-                    let mut obj = Map::with_capacity(rs.columns.len());
-                    for (c, v) in rs.columns.iter().zip(row) {
-                        obj.insert(c.name.clone(), decode::decode_by_column(c.ty, v));
-                    }
-                    Json::Object(obj)
-                })
-                .collect();
-            Ok(Json::Array(rows))
-        }
+        RawKind::Query => Ok(raw_rows(&q.query(&text, &params).await.map_err(map)?)),
     }
+}
+
+/// A raw query's rows as objects keyed by column name, decoded by the reported column types.
+fn raw_rows(rs: &ResultSet) -> Json {
+    let rows = rs
+        .rows
+        .iter()
+        .map(|row| {
+            let mut obj = Map::with_capacity(rs.columns.len());
+            for (c, v) in rs.columns.iter().zip(row) {
+                obj.insert(c.name.clone(), decode::decode_by_column(c.ty, v));
+            }
+            Json::Object(obj)
+        })
+        .collect();
+    Json::Array(rows)
 }
 
 impl<Q: Queryable> Runtime<'_, Q> {

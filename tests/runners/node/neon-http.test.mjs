@@ -1,13 +1,15 @@
 // The Neon adapter over Neon's HTTP query function, `neon()`, against the real PostgreSQL through
 // the local test double of Neon's /sql endpoint (tests/runtimes/support/neon-http.mjs): values
 // and errors cross as on the other adapters; single-statement reads and writes run under a tenant;
-// anything that needs a transaction held open across statements is refused before a statement
-// runs, with a message that says what to use instead, and leaves nothing behind.
+// batches whose statements are all known up front run as one transaction in one HTTP request (all
+// or nothing, tenant scope intact); anything that needs a transaction held open across
+// statements is refused before a statement runs, with a message that says what to use instead,
+// and leaves nothing behind.
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { neon, neonConfig } from "@neondatabase/serverless";
-import { createClient, DriverAdapterError, QuarryDriverError } from "quarry";
+import { createClient, DriverAdapterError, QuarryDriverError, raw } from "quarry";
 import { NEON_HTTP_NO_TRANSACTION, neonHttpAdapter } from "quarry/adapters/neon";
 import { startNeonHttp } from "../../runtimes/support/neon-http.mjs";
 import { DATABASE_URL, freshNamespace, openBackend } from "./support/backends.mjs";
@@ -80,24 +82,138 @@ describe("neon-http adapter", () => {
     assert.ok(server.stats.requests > before, "the requests went through the HTTP endpoint");
   });
 
-  test("transactions are refused with a clear error before anything runs", async () => {
+  test("a batch runs as one transaction in one HTTP request", async () => {
+    const schema = (await import("./support/corpus.mjs")).readTestFile(BLOG.schema);
+    const db = createClient({ schema, adapter, namespace: blog.namespace });
+    const pg = createClient({ schema, adapter: pgBackend.adapter, namespace: blog.namespace });
+    const t1 = db.$forTenant(1);
+    const email = `batch-${process.pid}@x`;
+    const drafts = await pg.$forTenant(1).post.count({ where: { published: false } });
+    const requests = server.stats.requests;
+    const batches = server.stats.batches;
+    const [created, updated, found, posts] = await t1.$transaction([
+      t1.user.create({ data: { email, name: "batched" } }),
+      t1.post.updateMany({ where: { published: false }, data: { title: "batched draft" } }),
+      t1.user.findMany({ where: { email } }),
+      t1.post.count({ where: { title: "batched draft" } }),
+    ]);
+    assert.equal(server.stats.requests, requests + 1, "one HTTP request");
+    assert.equal(server.stats.batches, batches + 1, "sent as a batch");
+    assert.equal(created.email, email);
+    assert.equal(created.tenantId, 1);
+    assert.deepEqual(updated, { count: drafts });
+    assert.deepEqual(found, [created]);
+    assert.equal(posts, drafts);
+    assert.deepEqual(await pg.$forTenant(1).user.findMany({ where: { email } }), [created]);
+
+    // Raw SQL batches too, scoped to the tenant like any raw statement.
+    const users = raw(`"${blog.namespace}"."User"`);
+    const [renamedCount, emails] = await t1.$transaction([
+      t1.$executeRaw`UPDATE ${users} SET name = ${"raw"} WHERE email = ${email}`,
+      t1.$queryRaw`SELECT email, name FROM ${users} WHERE email = ${email}`,
+    ]);
+    assert.equal(renamedCount, 1);
+    assert.deepEqual(emails, [{ email, name: "raw" }]);
+    assert.equal(server.stats.batches, batches + 2);
+
+    // A write with a "record not found" check batches when it is the batch's only write.
+    const [renamed, again] = await t1.$transaction([
+      t1.user.update({ where: { id: created.id }, data: { name: "renamed" } }),
+      t1.user.findUnique({ where: { id: created.id } }),
+    ], { isolationLevel: "Serializable" });
+    assert.equal(renamed.name, "renamed");
+    assert.equal(again.id, created.id);
+    assert.equal(server.stats.batches, batches + 3);
+  });
+
+  test("a failing statement rolls the whole batch back", async () => {
+    const schema = (await import("./support/corpus.mjs")).readTestFile(BLOG.schema);
+    const db = createClient({ schema, adapter, namespace: blog.namespace });
+    const pg = createClient({ schema, adapter: pgBackend.adapter, namespace: blog.namespace });
+    const t1 = db.$forTenant(1);
+    const taken = (await pg.$forTenant(1).user.findFirst({ orderBy: { id: "asc" } })).email;
+    const email = `rolled-back-${process.pid}@x`;
+    const requests = server.stats.requests;
+    await assert.rejects(
+      t1.$transaction([
+        t1.user.create({ data: { email, name: "first" } }),
+        t1.post.updateMany({ data: { views: { increment: 1000 } } }),
+        t1.user.create({ data: { email: taken, name: "duplicate" } }),
+      ]),
+      (e) => {
+        assert.equal(e.code, "P2002", `${e}`);
+        return true;
+      },
+    );
+    assert.equal(server.stats.requests, requests + 1, "one HTTP request");
+    assert.equal(await pg.$forTenant(1).user.count({ where: { email } }), 0, "the first create was rolled back");
+    assert.equal(await pg.$forTenant(1).post.count({ where: { views: { gte: 1000 } } }), 0, "the update was rolled back");
+  });
+
+  test("tenant scope holds in a batch", async () => {
+    const schema = (await import("./support/corpus.mjs")).readTestFile(BLOG.schema);
+    const db = createClient({ schema, adapter, namespace: blog.namespace });
+    const pg = createClient({ schema, adapter: pgBackend.adapter, namespace: blog.namespace }).$unscoped();
+    const t1 = db.$forTenant(1);
+    const theirs = await pg.post.findMany({ where: { tenantId: 2 }, orderBy: { id: "asc" } });
+    const theirUser = await pg.user.findFirst({ where: { tenantId: 2 }, orderBy: { id: "asc" } });
+    assert.ok(theirs.length > 0 && theirUser);
+    const batches = server.stats.batches;
+    const [{ count }, mine] = await t1.$transaction([
+      t1.post.updateMany({ data: { title: "tenant one only" } }),
+      t1.post.findMany({ where: { id: { in: theirs.map((p) => p.id) } } }),
+    ]);
+    assert.equal(server.stats.batches, batches + 1);
+    assert.equal(count, await pg.post.count({ where: { tenantId: 1 } }));
+    assert.deepEqual(mine, [], "another tenant's rows are not read");
+    assert.deepEqual(await pg.post.findMany({ where: { tenantId: 2 }, orderBy: { id: "asc" } }), theirs, "nor written");
+    await assert.rejects(
+      t1.$transaction([
+        t1.user.update({ where: { id: theirUser.id }, data: { name: "taken over" } }),
+        t1.user.count(),
+      ]),
+      (e) => {
+        assert.equal(e.code, "P2025", `${e}`);
+        return true;
+      },
+    );
+    assert.equal((await pg.user.findUnique({ where: { id: theirUser.id } })).name, theirUser.name);
+  });
+
+  test("what cannot be sent up front is refused with a clear error before anything runs", async () => {
     const schema = (await import("./support/corpus.mjs")).readTestFile(BLOG.schema);
     const db = createClient({ schema, adapter, namespace: blog.namespace });
     const t1 = db.$forTenant(1);
     const users = await t1.user.count();
+    const [a, b] = await t1.user.findMany({ orderBy: { id: "asc" }, take: 2 });
     const requestsBefore = server.stats.requests;
     const refused = (e) => {
       assert.ok(e instanceof QuarryDriverError, `${e}`);
       assert.equal(e.message, NEON_HTTP_NO_TRANSACTION);
       return true;
     };
+    // Interactive: the transaction would have to stay open between round trips.
     await assert.rejects(t1.$transaction(async (tx) => tx.user.count()), refused);
-    await assert.rejects(t1.$transaction([t1.user.count(), t1.post.count()]), refused);
+    // The children's statement needs the id the parent's statement returns.
     await assert.rejects(
       t1.user.create({ data: { email: `nested-${process.pid}@x`, name: "n", posts: { create: [{ title: "p" }] } } }),
       refused,
     );
+    // An upsert chooses between an update and a create by what it finds.
+    await assert.rejects(
+      t1.user.upsert({ where: { id: a.id }, create: { email: `upsert-${process.pid}@x` }, update: { name: "upserted" } }),
+      refused,
+    );
+    // Two checked writes: the second failing its check could not undo the first.
+    await assert.rejects(
+      t1.$transaction([
+        t1.user.update({ where: { id: a.id }, data: { name: "one" } }),
+        t1.user.update({ where: { id: b.id }, data: { name: "two" } }),
+      ]),
+      refused,
+    );
     assert.equal(server.stats.requests, requestsBefore, "nothing reached the database");
     assert.equal(await t1.user.count(), users);
+    assert.notEqual((await t1.user.findUnique({ where: { id: a.id } })).name, "one");
   });
 });
