@@ -21,10 +21,6 @@ use tokio_postgres::{NoTls, Row};
 
 const NAMESPACE: &str = "quarry_bench_e2e";
 
-fn database_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime")
 }
@@ -38,24 +34,10 @@ async fn prepare(driver: &PgDriver, engine: &Engine) {
     for stmt in quarry_engine::ddl::create_statements(engine.schema(), Some(NAMESPACE)) {
         tx.execute(&stmt, &[]).await.expect("DDL");
     }
-    for stmt in split_statements(quarry_benches::SEED) {
+    for stmt in quarry_benches::seed_statements() {
         tx.execute(&stmt, &[]).await.unwrap_or_else(|e| panic!("seed: {e:?}\n{stmt}"));
     }
     tx.commit().await.expect("commit");
-}
-
-/// Splits the seed into statements (one per `;` at a line end).
-fn split_statements(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for line in text.lines().filter(|l| !l.trim_start().starts_with("--")) {
-        current.push_str(line);
-        current.push('\n');
-        if line.trim_end().ends_with(';') {
-            out.push(std::mem::take(&mut current));
-        }
-    }
-    out
 }
 
 /// The SQL of each statement the engine plans for a request.
@@ -160,7 +142,7 @@ fn check_parameter_order(name: &str, planned: &[(String, Json)]) {
 fn e2e(c: &mut Criterion) {
     let rt = runtime();
     // Both sides connect without TLS (the raw pool cannot speak it), so they compare like for like.
-    let url = format!("{}{}schema={NAMESPACE}&sslmode=disable", database_url(), if database_url().contains('?') { "&" } else { "?" });
+    let url = format!("{}{}schema={NAMESPACE}&sslmode=disable", quarry_benches::database_url(), if quarry_benches::database_url().contains('?') { "&" } else { "?" });
     let driver = rt.block_on(PgDriver::connect(&url)).expect("connect");
     let engine = Engine::new(quarry_benches::SCHEMA, EngineOptions { namespace: Some(NAMESPACE.into()), ..Default::default() }).expect("schema");
     rt.block_on(prepare(&driver, &engine));

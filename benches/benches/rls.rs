@@ -31,13 +31,9 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-fn database_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
 /// `DATABASE_URL` as `user` (`None`: as given), without TLS like the other end-to-end bench.
 fn url(user: Option<&str>, namespace: &str) -> String {
-    let base = database_url();
+    let base = quarry_benches::database_url();
     let base = match user {
         None => base,
         Some(user) => {
@@ -77,7 +73,7 @@ async fn prepare(admin: &PgDriver, engine: &Engine, names: &Names) {
     }
     let mut statements = vec![format!("SET LOCAL ROLE {owner}"), format!("SET LOCAL search_path TO {ns}")];
     statements.extend(quarry_engine::ddl::create_statements(engine.schema(), Some(&names.namespace)));
-    statements.extend(split_statements(quarry_benches::SEED));
+    statements.extend(quarry_benches::seed_statements());
     // The workload's seed gives most comments an author from another tenant, which the composite
     // (tenantId, authorId) key refuses; give each comment the user of its own tenant with the
     // nearest id (users are dealt out to tenants in turn: tenant t owns ids t, t + 10, ...).
@@ -107,20 +103,6 @@ async fn cleanup(admin: &PgDriver, names: &Names) {
             eprintln!("cleanup: {sql}: {e:?}");
         }
     }
-}
-
-/// Splits the seed into statements (one per `;` at a line end).
-fn split_statements(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for line in text.lines().filter(|l| !l.trim_start().starts_with("--")) {
-        current.push_str(line);
-        current.push('\n');
-        if line.trim_end().ends_with(';') {
-            out.push(std::mem::take(&mut current));
-        }
-    }
-    out
 }
 
 /// One variant of a scenario: its name, engine and driver, and the latency of every request.

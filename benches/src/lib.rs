@@ -9,6 +9,25 @@ pub const SCHEMA: &str = include_str!("../../tests/fixtures/schemas/bench.prisma
 /// The benchmark workload's data (10 tenants, 1,000 users, 10,000 posts, 20,000 comments).
 pub const SEED: &str = include_str!("../workload/seed.sql");
 
+/// The PostgreSQL the end-to-end benches use: `DATABASE_URL`, or the local server.
+pub fn database_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// The seed as statements (one per `;` at a line end, comment lines dropped).
+pub fn seed_statements() -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for line in SEED.lines().filter(|l| !l.trim_start().starts_with("--")) {
+        current.push_str(line);
+        current.push('\n');
+        if line.trim_end().ends_with(';') {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    out
+}
+
 /// The tenant every end-to-end scenario runs as, and its users' ids (the seed deals users out to
 /// tenants in turn, so tenant 1 owns ids 1, 11, 21, ...).
 pub const TENANT: i64 = 1;

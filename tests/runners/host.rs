@@ -9,13 +9,9 @@ use quarry_postgres::PgDriver;
 use serde_json::{Value as Json, json};
 use std::time::Duration;
 
-fn url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
 async fn setup(name: &str) -> (Host<PgDriver>, String) {
     let ns = format!("host_{name}_{}", std::process::id());
-    let driver = PgDriver::connect(&url()).await.expect("connect");
+    let driver = PgDriver::connect(&corpus::database_url()).await.expect("connect");
     let schema = corpus::read_file("fixtures/schemas/bench.prisma");
     let host = Host::new(&schema, &json!({ "namespace": ns }), driver, Default::default()).expect("host");
     corpus::prepare(host.driver(), host.engine(), &ns, Some(&corpus::read_file("corpus/seeds/blog.sql"))).await.expect("prepare");
@@ -70,7 +66,7 @@ async fn malformed_envelopes_are_refused_with_a_path() {
 
 #[tokio::test]
 async fn options_are_checked() {
-    let driver = || async { PgDriver::connect(&url()).await.expect("connect") };
+    let driver = || async { PgDriver::connect(&corpus::database_url()).await.expect("connect") };
     let schema = corpus::read_file("fixtures/schemas/bench.prisma");
     let e = Host::new(&schema, &json!({"namespace": 3}), driver().await, Default::default()).err().expect("error");
     assert_eq!((e.code(), e.meta()["path"].as_str()), ("Q2005", Some("options.namespace")));

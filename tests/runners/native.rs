@@ -15,17 +15,13 @@ fn runtime() -> &'static tokio::runtime::Runtime {
     RT.get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime"))
 }
 
-fn database_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
 fn driver() -> &'static PgDriver {
     static DRIVER: OnceLock<PgDriver> = OnceLock::new();
     DRIVER.get_or_init(|| {
-        let url = format!("{}{}connection_limit=8", database_url(), if database_url().contains('?') { "&" } else { "?" });
+        let url = format!("{}{}connection_limit=8", corpus::database_url(), if corpus::database_url().contains('?') { "&" } else { "?" });
         runtime()
             .block_on(async { PgDriver::connect(&url).await })
-            .unwrap_or_else(|e| panic!("cannot connect to PostgreSQL at {}: {e:?}", database_url()))
+            .unwrap_or_else(|e| panic!("cannot connect to PostgreSQL at {}: {e:?}", corpus::database_url()))
     })
 }
 

@@ -10,13 +10,9 @@ use quarry_postgres::PgDriver;
 use serde_json::{Value as Json, json};
 use std::time::Duration;
 
-fn url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
 async fn setup(name: &str) -> (Host<PgDriver>, String) {
     let ns = format!("raw_{name}_{}", std::process::id());
-    let driver = PgDriver::connect(&url()).await.expect("connect");
+    let driver = PgDriver::connect(&corpus::database_url()).await.expect("connect");
     let schema = corpus::read_file("fixtures/schemas/bench.prisma");
     let host = Host::new(&schema, &json!({ "namespace": ns }), driver, Default::default()).expect("host");
     corpus::prepare(host.driver(), host.engine(), &ns, Some(&corpus::read_file("corpus/seeds/blog.sql"))).await.expect("prepare");
@@ -573,7 +569,7 @@ async fn compiled_raw_sql_binds_the_tenant_after_the_parameters() {
 #[tokio::test]
 async fn shared_and_unscoped_models() {
     let ns = format!("raw_shared_{}", std::process::id());
-    let driver = PgDriver::connect(&url()).await.expect("connect");
+    let driver = PgDriver::connect(&corpus::database_url()).await.expect("connect");
     let schema = corpus::read_file("corpus/schemas/tenants.prisma");
     let host = Host::new(&schema, &json!({ "namespace": ns }), driver, Default::default()).expect("host");
     corpus::prepare(host.driver(), host.engine(), &ns, Some(&corpus::read_file("corpus/seeds/tenants.sql"))).await.expect("prepare");

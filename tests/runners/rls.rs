@@ -24,14 +24,10 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-fn database_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
 /// `DATABASE_URL` logged in as `user` (no password: the test server trusts local connections),
 /// with extra query parameters.
 fn url_as(user: &str, extra: &str) -> String {
-    let base = database_url();
+    let base = corpus::database_url();
     let (scheme, rest) = base.split_once("://").expect("DATABASE_URL is a postgres:// URL");
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let host = match rest[..authority_end].rfind('@') {
@@ -66,7 +62,7 @@ impl Fixture {
     async fn create(name: &str) -> Fixture {
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
         let suffix = format!("{name}_{}_{nanos}", std::process::id());
-        let admin = PgDriver::connect(&database_url()).await.expect("connect as DATABASE_URL's role");
+        let admin = PgDriver::connect(&corpus::database_url()).await.expect("connect as DATABASE_URL's role");
         let fx = Fixture {
             admin,
             ns: format!("rls_{suffix}"),
@@ -756,7 +752,7 @@ async fn a_pool_of_one_connection_never_carries_a_tenant() {
 #[tokio::test]
 async fn pgbouncer_in_transaction_mode_never_carries_a_tenant() {
     with_fixture("bouncer", async |fx| {
-        let options = ConnectionOptions::parse(&database_url()).expect("DATABASE_URL");
+        let options = ConnectionOptions::parse(&corpus::database_url()).expect("DATABASE_URL");
         let host = match options.pg.get_hosts().first() {
             Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
             other => panic!("PgBouncer needs a TCP host in DATABASE_URL, got {other:?}"),

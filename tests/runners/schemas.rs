@@ -9,10 +9,6 @@ use quarry_engine::schema::Schema;
 use quarry_postgres::PgDriver;
 use std::path::PathBuf;
 
-fn database_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
 /// Every fixture schema with what it expects: `None` to be accepted, or the error code and a
 /// fragment of its message.
 fn fixtures() -> Vec<(PathBuf, String, Option<(String, String)>)> {
@@ -79,9 +75,9 @@ fn every_pattern_parses_or_is_refused_like_prisma() {
 
 #[tokio::test]
 async fn accepted_schemas_create_their_tables_on_postgresql() {
-    let driver = PgDriver::connect(&database_url())
+    let driver = PgDriver::connect(&corpus::database_url())
         .await
-        .unwrap_or_else(|e| panic!("cannot connect to PostgreSQL at {}: {e:?}", database_url()));
+        .unwrap_or_else(|e| panic!("cannot connect to PostgreSQL at {}: {e:?}", corpus::database_url()));
     for (path, text, expect) in fixtures() {
         if expect.is_some() {
             continue;

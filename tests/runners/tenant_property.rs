@@ -48,10 +48,6 @@ const DEFAULT_SEED: u64 = 0x7E4A_47C0_FFEE_2025;
 /// Session runs spent shrinking one failure.
 const SHRINK_BUDGET: usize = 400;
 
-fn database_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
 fn env_number(name: &str) -> Option<u64> {
     let v = std::env::var(name).ok()?;
     let v = v.trim();
@@ -414,8 +410,8 @@ async fn shrink(ctx: &Ctx, driver: &PgDriver, session: &[Json], index: usize, ki
 async fn run() -> Result<String, String> {
     let requests_wanted = env_number("QUARRY_PROPTEST_CASES").map_or(DEFAULT_REQUESTS, |n| n as usize);
     let run_seed = env_number("QUARRY_PROPTEST_SEED").unwrap_or(DEFAULT_SEED);
-    let url = format!("{}{}connection_limit=2", database_url(), if database_url().contains('?') { "&" } else { "?" });
-    let driver = PgDriver::connect(&url).await.map_err(|e| format!("cannot connect to PostgreSQL at {}: {e:?}", database_url()))?;
+    let url = format!("{}{}connection_limit=2", corpus::database_url(), if corpus::database_url().contains('?') { "&" } else { "?" });
+    let driver = PgDriver::connect(&url).await.map_err(|e| format!("cannot connect to PostgreSQL at {}: {e:?}", corpus::database_url()))?;
     let ns = format!("qp_tenants_{}", std::process::id());
     let schema = corpus::read_file("corpus/schemas/tenants.prisma");
     let engine = Engine::new(&schema, EngineOptions { namespace: Some(ns.clone()), ..Default::default() }).map_err(|e| format!("schema: {e:?}"))?;

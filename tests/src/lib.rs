@@ -13,6 +13,11 @@ use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 
 /// The `tests/` folder.
+/// The PostgreSQL every runner uses: `DATABASE_URL`, or the local server.
+pub fn database_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
