@@ -18,6 +18,10 @@ pub mod codes {
     pub const SCHEMA_SYNTAX: &str = "Q1001";
     /// The schema parses but is not valid (unknown type, broken relation, ...).
     pub const SCHEMA_INVALID: &str = "Q1002";
+    /// The schema's tenancy is misdeclared: a tenant field that matches no model, a model that
+    /// refers to the tenant model without being scoped or declared global, an undeclared optional
+    /// tenant field, a contradictory declaration. `meta.line`, `meta.column`.
+    pub const TENANCY_INVALID: &str = "Q1003";
 
     // Request validation. `meta.path` holds the JSON path of the mistake.
     /// The request is not valid JSON or not a JSON object where one is required.
@@ -52,6 +56,9 @@ pub mod codes {
     pub const RAW_SQL_REFUSED: &str = "Q3004";
     /// The tenant id given is not a valid value for the tenant field.
     pub const TENANT_INVALID: &str = "Q3005";
+    /// A tenant context on a schema where no model is tenant-scoped (the tenant field is probably
+    /// misnamed): there would be nothing to scope.
+    pub const NO_TENANT_SCOPE: &str = "Q3006";
 
     // Execution and drivers.
     /// The database driver failed without a more specific mapping (`meta.sqlstate` if known).
@@ -86,6 +93,9 @@ pub mod codes {
     pub const RLS_SUPERUSER: &str = "W3001";
     /// Row-level security mode is on but the connected role has BYPASSRLS.
     pub const RLS_BYPASS: &str = "W3002";
+    /// No model is tenant-scoped, yet the schema looks multi-tenant (several models refer to one
+    /// model through a field that is not the tenant field).
+    pub const TENANCY_UNDECLARED: &str = "W3003";
 }
 
 /// An engine error. Create one with [`Error::new`] and add context with [`Error::with_meta`].

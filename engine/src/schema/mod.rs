@@ -7,10 +7,12 @@
 
 mod parse;
 mod resolve;
+mod tenancy;
 
 use crate::error::Result;
 
 pub use parse::{parse_ast, ast};
+pub use tenancy::{DEFAULT_TENANT_FIELD, likely_tenant_field, tenant_like, undeclared_tenancy_warning};
 
 /// Index of a model in [`Schema::models`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -450,20 +452,32 @@ impl JoinColumn {
     }
 }
 
-/// Which models are tenant-scoped. Computed from the schema; acted on only by the scope stage.
-#[derive(Clone, Debug)]
+/// Which models are tenant-scoped, as declared (see `tenancy.rs`). Computed from the schema; acted
+/// on only by the scope stage.
+#[derive(Clone, Debug, Default)]
 pub struct Tenancy {
     /// The tenant field's name (`tenantId` unless configured).
     pub field_name: String,
-    /// The model the tenant field refers to through a relation, if any (`Tenant`).
+    /// The model the tenant field refers to through a relation (or declared `@quarry.tenant`).
     pub tenant_model: Option<ModelId>,
     /// One entry per model, indexed by [`ModelId`].
     pub models: Vec<ModelTenancy>,
+    /// Per model: `@quarry.global(writable)` / `@quarry.shared(writable)`, tenants may write its
+    /// global or shared rows.
+    pub writable: Vec<bool>,
+    /// Whether the schema or the client configured tenancy explicitly (a tenant field name or a
+    /// declaration).
+    pub declared: bool,
 }
 
 impl Tenancy {
     pub fn of(&self, model: ModelId) -> &ModelTenancy {
         &self.models[model.0 as usize]
+    }
+
+    /// Whether tenants may write the model's rows that belong to no tenant.
+    pub fn writable(&self, model: ModelId) -> bool {
+        self.writable.get(model.0 as usize).copied().unwrap_or(false)
     }
 }
 

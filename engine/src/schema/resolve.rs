@@ -8,6 +8,10 @@ use super::*;
 use crate::error::{Error, Result, codes};
 use std::collections::HashMap;
 
+pub(super) fn invalid_at(span: Span, message: impl Into<String>) -> Error {
+    invalid(span, message)
+}
+
 fn invalid(span: Span, message: impl Into<String>) -> Error {
     let message = message.into();
     Error::new(codes::SCHEMA_INVALID, format!("line {}, column {}: {message}", span.line, span.column))
@@ -137,9 +141,9 @@ pub fn resolve(ast: &ast::SchemaAst, options: &SchemaOptions) -> Result<Schema> 
         generators,
         models,
         enums,
-        tenancy: Tenancy { field_name: String::new(), tenant_model: None, models: vec![] },
+        tenancy: Tenancy::default(),
     };
-    schema.tenancy = resolve_tenancy(&schema, &model_asts, options)?;
+    super::tenancy::resolve_tenancy(&mut schema, &model_asts, options)?;
     Ok(schema)
 }
 
@@ -493,17 +497,17 @@ fn literal(e: &Expr, ty: &ScalarType, enums: &[Enum], span: Span) -> Result<Lite
 
 /// The `@relation` attribute of a relation field, read.
 #[derive(Default)]
-struct RelationAttr {
-    name: Option<String>,
-    fields: Option<Vec<String>>,
-    references: Option<Vec<String>>,
-    on_delete: Option<ReferentialAction>,
-    on_update: Option<ReferentialAction>,
-    map: Option<String>,
-    span: Span,
+pub(super) struct RelationAttr {
+    pub(super) name: Option<String>,
+    pub(super) fields: Option<Vec<String>>,
+    pub(super) references: Option<Vec<String>>,
+    pub(super) on_delete: Option<ReferentialAction>,
+    pub(super) on_update: Option<ReferentialAction>,
+    pub(super) map: Option<String>,
+    pub(super) span: Span,
 }
 
-fn relation_attr(f: &ast::FieldAst) -> Result<RelationAttr> {
+pub(super) fn relation_attr(f: &ast::FieldAst) -> Result<RelationAttr> {
     let mut out = RelationAttr { span: f.span, ..Default::default() };
     let Some(a) = f.attributes.iter().find(|a| a.name == "relation") else { return Ok(out) };
     check_args(a, &["name", "fields", "references", "onDelete", "onUpdate", "map"], 1)?;
@@ -730,53 +734,3 @@ impl SideLike for Side {
     }
 }
 
-fn resolve_tenancy(schema: &Schema, asts: &[&ast::ModelAst], options: &SchemaOptions) -> Result<Tenancy> {
-    let field_name = options
-        .tenant_field
-        .clone()
-        .or_else(|| schema.generator_property("quarry", "tenantField").and_then(|v| v.as_str()).map(str::to_owned))
-        .unwrap_or_else(|| "tenantId".to_owned());
-    let mut models = vec![ModelTenancy::Unscoped; schema.models.len()];
-    let mut tenant_model: Option<(ModelId, FieldId)> = None;
-    let mut tenant_type: Option<ScalarType> = None;
-    for id in schema.model_ids() {
-        let m = schema.model(id);
-        let Some(fid) = m.find_field(&field_name) else { continue };
-        let f = m.field(fid);
-        let Some(s) = f.as_scalar() else { continue };
-        let span = asts[id.0 as usize].fields[fid.0 as usize].span;
-        if f.is_list() {
-            return Err(invalid(span, format!("the tenant field {field_name} cannot be a list")));
-        }
-        match &tenant_type {
-            None => tenant_type = Some(s.ty.clone()),
-            Some(t) if *t != s.ty => {
-                return Err(invalid(span, format!("the tenant field {}.{field_name} has a different type than on other models", m.name)));
-            }
-            _ => {}
-        }
-        models[id.0 as usize] = ModelTenancy::Scoped { field: fid, shared: f.arity == Arity::Optional };
-        for (_, _, r) in m.relation_fields() {
-            if let RelationLink::ForeignKey { fields, references } = &r.link {
-                if fields.as_slice() == [fid] {
-                    let key = references[0];
-                    match tenant_model {
-                        None => tenant_model = Some((r.related, key)),
-                        Some((tm, _)) if tm != r.related => {
-                            return Err(invalid(span, format!("{}.{field_name} refers to a different tenant model than other models do", m.name)));
-                        }
-                        _ => {}
-                    }
-                }
-            }
-        }
-    }
-    if let Some((tm, key)) = tenant_model {
-        if !matches!(models[tm.0 as usize], ModelTenancy::Unscoped) {
-            let span = asts[tm.0 as usize].span;
-            return Err(invalid(span, format!("the tenant model {} cannot itself have the tenant field {field_name}", schema.model(tm).name)));
-        }
-        models[tm.0 as usize] = ModelTenancy::Tenant { key };
-    }
-    Ok(Tenancy { field_name, tenant_model: tenant_model.map(|(m, _)| m), models })
-}

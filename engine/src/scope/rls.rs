@@ -234,6 +234,7 @@ mod tests {
             datasource db { provider = "postgresql" }
             model Tenant { id Int @id  users User[]  posts Post[]  tags Tag[] }
             model User { id Int @id  tenantId Int  tenant Tenant @relation(fields: [tenantId], references: [id])  posts Post[] }
+            /// @quarry.shared
             model Tag { id Int @id  tenantId Int?  tenant Tenant? @relation(fields: [tenantId], references: [id])  posts Post[] }
             model Post {
               id Int @id
