@@ -104,6 +104,7 @@ impl Engine {
         let namespace = self.options.namespace.as_deref();
         let mut plan = plan::plan(&self.schema, &req, &PlanOptions { namespace: self.options.namespace.clone() })?;
         scope::guard_foreign_keys(&self.schema, namespace, ctx, &mut plan)?;
+        scope::guard_links(&self.schema, namespace, ctx, &mut plan)?;
         for stmt in plan.statements_mut() {
             scope::scope(&self.schema, namespace, ctx, stmt, Origin::Generated)?;
         }

@@ -17,10 +17,12 @@
 //! the explicit unscoped context is the greppable way around that for admin work.
 
 mod foreign_keys;
+mod links;
 pub mod raw;
 pub mod rls;
 
 pub use foreign_keys::guard_foreign_keys;
+pub use links::guard_links;
 
 use crate::error::{Error, Result, codes};
 use crate::query::path::Path;
@@ -53,6 +55,9 @@ impl TenantContext {
         if v.is_null() || v.as_str().is_some_and(|s| s.trim().is_empty()) {
             return Ok(TenantContext::Missing);
         }
+        if !schema.has_tenant_scope() {
+            return Err(no_tenant_scope(schema));
+        }
         let ty = tenant_type(schema);
         let root = Path::root("tenant");
         // Tenant ids are commonly passed as strings (from a session or a header); accept the
@@ -74,6 +79,21 @@ impl TenantContext {
         };
         Ok(TenantContext::Tenant(value))
     }
+}
+
+/// A tenant context on a schema where no model has the tenant field: most likely the field has
+/// another name, and running "for a tenant" would silently scope nothing.
+pub fn no_tenant_scope(schema: &Schema) -> Error {
+    let field = &schema.tenancy.field_name;
+    let hint = match crate::schema::likely_tenant_field(schema) {
+        Some((name, target, count)) if name != *field => format!(
+            ": did you mean {name}? {count} models refer to {} through it; set the tenant field's name (tenantField) to it",
+            schema.model(target).name
+        ),
+        _ => format!(": add the tenant field {field} to the models that belong to a tenant, or set the tenant field's name (tenantField)"),
+    };
+    Error::new(codes::NO_TENANT_SCOPE, format!("no model has the tenant field {field}, so a tenant context would scope nothing{hint}"))
+        .with_meta("tenantField", field.clone())
 }
 
 /// The scalar type of the tenant field (the same on every scoped model).
@@ -236,7 +256,7 @@ impl Scoper<'_> {
         Ok(match self.schema.tenancy.of(model) {
             ModelTenancy::Scoped { field, shared } => {
                 let col = sql::col(reference, &m.field(*field).as_scalar().map_or("", |s| s.db_name.as_str()).to_owned());
-                if *shared && access == Access::Read {
+                if *shared && (access == Access::Read || self.schema.tenancy.writable(model)) {
                     sql::or(vec![sql::eq(col.clone(), t), sql::is_null(col)])
                 } else {
                     sql::eq(col, t)
@@ -321,6 +341,7 @@ impl Scoper<'_> {
                 let TableObject::TableName(name) = &ins.table else { return Ok(()) };
                 let Some(model) = model_of(self.schema, self.namespace, name) else { return Ok(()) };
                 if !is_scoped(self.schema, model) {
+                    self.check_global_write(model)?;
                     if let Some(OnInsert::OnConflict(oc)) = &ins.on {
                         if let OnConflictAction::DoUpdate(du) = &oc.action {
                             let targets: Vec<&AssignmentTarget> = du.assignments.iter().map(|a| &a.target).collect();
@@ -335,6 +356,7 @@ impl Scoper<'_> {
                 let mut preds = Vec::new();
                 if let TableFactor::Table { name, .. } = &up.table.relation {
                     if let Some(model) = model_of(self.schema, self.namespace, name).filter(|m| !is_scoped(self.schema, *m)) {
+                        self.check_global_write(model)?;
                         let targets: Vec<&AssignmentTarget> = up.assignments.iter().map(|a| &a.target).collect();
                         self.check_referenced_key_update(model, &targets)?;
                     }
@@ -343,7 +365,7 @@ impl Scoper<'_> {
                     preds.push(self.predicate(model, &reference, Access::Write)?);
                     self.handled += 1;
                     for a in &up.assignments {
-                        self.check_assignment(model, &reference, &a.target, &a.value)?;
+                        self.check_assignment(model, &reference, &a.target, &a.value, false)?;
                     }
                 }
                 for j in &mut up.table.joins {
@@ -362,8 +384,22 @@ impl Scoper<'_> {
                 let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &mut del.from;
                 for twj in from.iter() {
                     if let TableFactor::Table { name, .. } = &twj.relation {
-                        if let Some(model) = model_of(self.schema, self.namespace, name).filter(|m| !is_scoped(self.schema, *m)) {
-                            self.check_referenced_delete(model)?;
+                        if let Some(model) = model_of(self.schema, self.namespace, name) {
+                            match self.schema.tenancy.of(model) {
+                                ModelTenancy::Unscoped => {
+                                    self.check_global_write(model)?;
+                                    self.check_referenced_delete(model)?;
+                                }
+                                ModelTenancy::Tenant { .. } if self.tenant.is_some() => {
+                                    let name = &self.schema.model(model).name;
+                                    return Err(Error::new(
+                                        codes::TENANT_WRITE_REFUSED,
+                                        format!("a tenant cannot delete its own {name} row: delete tenants without a tenant context ($unscoped)"),
+                                    )
+                                    .with_meta("model", name.clone()));
+                                }
+                                _ => {}
+                            }
                         }
                     }
                 }
@@ -376,6 +412,22 @@ impl Scoper<'_> {
             }
             _ => Ok(()),
         }
+    }
+
+    /// Global rows (a model without the tenant field) belong to no tenant: under a tenant they are
+    /// read-only unless the model is declared `@quarry.global(writable)`.
+    fn check_global_write(&self, model: ModelId) -> Result<()> {
+        if self.tenant.is_none() || self.schema.tenancy.writable(model) {
+            return Ok(());
+        }
+        let name = &self.schema.model(model).name;
+        Err(Error::new(
+            codes::TENANT_WRITE_REFUSED,
+            format!(
+                "{name} is a global model (no tenant field): its rows are read-only under a tenant; write them without a tenant context, or declare the model /// @quarry.global(writable)"
+            ),
+        )
+        .with_meta("model", name.clone()))
     }
 
     /// Rows of an unscoped model that tenant-scoped rows refer to are shared by every tenant: the
@@ -481,7 +533,7 @@ impl Scoper<'_> {
                     None => m.db_name.clone(),
                 };
                 for a in &du.assignments {
-                    self.check_assignment(model, &reference, &a.target, &a.value)?;
+                    self.check_assignment(model, &reference, &a.target, &a.value, true)?;
                 }
                 let pred = self.predicate(model, &reference, Access::Write)?;
                 prepend(&mut du.selection, vec![pred]);
@@ -490,8 +542,11 @@ impl Scoper<'_> {
         Ok(())
     }
 
-    /// An assignment to the tenant column must keep the current tenant.
-    fn check_assignment(&mut self, model: ModelId, reference: &str, target: &AssignmentTarget, value: &Expr) -> Result<()> {
+    /// An assignment to the tenant column must keep the current tenant: the current tenant's id, or
+    /// the column itself — `"tenantId"`, `<target>."tenantId"`, or in `ON CONFLICT DO UPDATE`
+    /// (`on_conflict`) `excluded."tenantId"`, the row being inserted, whose tenant is checked.
+    /// Anywhere else `excluded` is an ordinary name a statement can give to anything.
+    fn check_assignment(&mut self, model: ModelId, reference: &str, target: &AssignmentTarget, value: &Expr, on_conflict: bool) -> Result<()> {
         let m = self.schema.model(model);
         let tenant_column = match self.schema.tenancy.of(model) {
             ModelTenancy::Scoped { field, .. } | ModelTenancy::Tenant { key: field } => {
@@ -514,7 +569,7 @@ impl Scoper<'_> {
         let keeps = match value {
             Expr::Identifier(i) => i.value == tenant_column,
             Expr::CompoundIdentifier(parts) => match parts.as_slice() {
-                [q, c] => c.value == tenant_column && (q.value == reference || q.value.eq_ignore_ascii_case("excluded")),
+                [q, c] => c.value == tenant_column && (q.value == reference || (on_conflict && q.value.eq_ignore_ascii_case("excluded"))),
                 _ => false,
             },
             _ => false,

@@ -96,6 +96,12 @@ INSERT INTO "_SkillToUser" ("A", "B") VALUES
   (1, 1), (2, 1), (1, 3), (3, 5),
   (1, 2), (2, 4), (3, 6), (2, 7);
 
+INSERT INTO "_SkillToTag" ("A", "B") VALUES
+  (1, 1), (1, 2), (2, 3);
+
+INSERT INTO "_CountryToSkill" ("A", "B") VALUES
+  ('FR', 1), ('JP', 2);
+
 INSERT INTO "_Follows" ("A", "B") VALUES
   (1, 3), (3, 1), (5, 1), (8, 3),
   (2, 4), (4, 2), (6, 2), (7, 4);
