@@ -117,6 +117,46 @@ fn cases() -> Vec<Case> {
             json!([]),
             json!([{"n": 3}]),
         ),
+        // A WITH query's name means the WITH query only where PostgreSQL resolves it so: in the
+        // query that defines it and in the WITH queries after it, never outside.
+        refuse(
+            "a WITH name does not reach outside its query",
+            r#"SELECT j.* FROM (WITH pg_stat_activity AS (SELECT 1) SELECT 1) s, pg_stat_activity j"#,
+            json!([]),
+            "Q3004",
+        ),
+        refuse(
+            "a WITH name inside a subquery does not name a system view outside it",
+            r#"SELECT s.* FROM "Post" p, LATERAL (WITH pg_stats AS (SELECT 1 AS x) SELECT x FROM pg_stats) l, pg_stats s"#,
+            json!([]),
+            "Q3004",
+        ),
+        refuse(
+            "a WITH query cannot use a later sibling's name",
+            r#"WITH a AS (SELECT * FROM pg_stats), pg_stats AS (SELECT 1) SELECT * FROM a"#,
+            json!([]),
+            "Q3004",
+        ),
+        refuse("a WITH query cannot use its own name", r#"WITH pg_stats AS (SELECT * FROM pg_stats) SELECT * FROM pg_stats"#, json!([]), "Q3004"),
+        refuse(
+            "a WITH name in a sibling subquery of the FROM list",
+            r#"SELECT * FROM (WITH "_PostToTag" AS (SELECT 1 AS "A") SELECT "A" FROM "_PostToTag") x JOIN "_PostToTag" j ON true"#,
+            json!([]),
+            "Q3004",
+        ),
+        q(
+            "a WITH query sees the ones before it",
+            r#"WITH a AS (SELECT id FROM "Post"), b AS (SELECT id FROM a WHERE id > 3) SELECT id FROM b ORDER BY id"#,
+            json!([]),
+            ids(&[4, 5]),
+        ),
+        q("a WITH name inside the query's subqueries", r#"WITH a AS (SELECT id FROM "Post") SELECT (SELECT count(*)::int FROM a) AS n"#, json!([]), json!([{"n": 5}])),
+        q(
+            "a recursive WITH list sees every name",
+            r#"WITH RECURSIVE b AS (SELECT n FROM a), a(n) AS (SELECT 1) SELECT n FROM b"#,
+            json!([]),
+            json!([{"n": 1}]),
+        ),
         refuse("data-modifying CTE", r#"WITH d AS (DELETE FROM "Post" RETURNING id) SELECT count(*) FROM d"#, json!([]), "Q3004"),
         q("subquery in the select list", r#"SELECT (SELECT count(*)::int FROM "Post") AS n"#, json!([]), json!([{"n": 5}])),
         q("subquery in WHERE", r#"SELECT id FROM "User" WHERE id IN (SELECT "authorId" FROM "Post") ORDER BY id"#, json!([]), ids(&[1, 2])),
@@ -332,6 +372,25 @@ fn cases() -> Vec<Case> {
             request: execute(r#"UPDATE "Post" SET title = 'x', "tenantId" = $1 WHERE id = 1"#, json!([2])),
             expect: Expect::Code("Q3002"),
         },
+        Case {
+            name: "excluded is only ON CONFLICT's row: elsewhere it is any name",
+            request: execute(
+                r#"UPDATE "Post" SET "tenantId" = excluded."tenantId" FROM (SELECT 2 AS "tenantId") AS excluded WHERE id = $1"#,
+                json!([1]),
+            ),
+            expect: Expect::Code("Q3004"),
+        },
+        Case {
+            name: "excluded as a FROM alias cannot clear the tenant either",
+            request: execute(r#"UPDATE "Post" SET "tenantId" = excluded.t FROM (SELECT NULL::int AS t) AS excluded WHERE id = 1"#, json!([])),
+            expect: Expect::Code("Q3004"),
+        },
+        x(
+            "ON CONFLICT DO UPDATE may keep the inserted row's tenant",
+            r#"INSERT INTO "Post" (id, "authorId", title) VALUES (1, 1, 'again') ON CONFLICT (id) DO UPDATE SET title = excluded.title, "tenantId" = excluded."tenantId""#,
+            json!([]),
+            1,
+        ),
         Case {
             name: "UPDATE of the tenant column in a tuple",
             request: execute(r#"UPDATE "Post" SET ("tenantId", title) = (2, 'x')"#, json!([])),
@@ -592,7 +651,11 @@ async fn shared_and_unscoped_models() {
     let rekey = execute(r#"UPDATE "Country" SET CODE = 'XX' WHERE code = 'JP'"#, json!([]));
     assert_eq!(as_a(rekey.clone()).await.unwrap_err().code(), "Q3003");
     assert_eq!(host.request(&json!({"request": rekey})).await.unwrap_err().code(), "Q3003");
-    assert_eq!(as_a(execute(r#"UPDATE "Country" SET name = 'Nippon' WHERE code = 'JP'"#, json!([]))).await.unwrap(), json!(1));
+    // Global rows are read-only under a tenant, in raw SQL as through the model API.
+    assert_eq!(as_a(execute(r#"UPDATE "Country" SET name = 'Nippon' WHERE code = 'JP'"#, json!([]))).await.unwrap_err().code(), "Q3003");
+    assert_eq!(as_a(execute(r#"INSERT INTO "Country" (code, name) VALUES ('XX', 'X')"#, json!([]))).await.unwrap_err().code(), "Q3003");
+    assert_eq!(as_a(execute(r#"DELETE FROM "Skill""#, json!([]))).await.unwrap_err().code(), "Q3003");
+    assert_eq!(host.request(&json!({"request": execute(r#"UPDATE "Country" SET name = 'Nippon' WHERE code = 'JP'"#, json!([]))})).await.unwrap(), json!(1));
     assert_eq!(as_a(query(r#"SELECT * FROM "_SkillToUser""#, json!([]))).await.unwrap_err().code(), "Q3004");
     // The other tenant's categories are as seeded.
     let sql = format!(r#"SELECT id, name FROM "{ns}"."Category" WHERE "tenantId" IS DISTINCT FROM 'tnt_a' ORDER BY id"#);

@@ -260,12 +260,25 @@ fn fold_name(name: &mut ObjectName) {
     }
 }
 
+/// The WITH list of one query being visited, for name resolution as PostgreSQL does it: a WITH
+/// query's name is visible in the query that defines it (and its subqueries), and in the bodies of
+/// the WITH queries after it (all of them, itself included, with RECURSIVE) — nowhere else.
+struct CteFrame {
+    names: Vec<String>,
+    /// How many of `names` the part being visited can see.
+    visible: usize,
+    recursive: bool,
+    /// The address of each WITH query's body, to know which one is being visited.
+    bodies: Vec<usize>,
+}
+
 /// Checks what a statement may contain, folds names, and collects the scoped models it touches.
 struct Check<'a> {
     schema: &'a Schema,
     namespace: Option<&'a str>,
     scoped: Vec<ModelId>,
-    ctes: HashSet<String>,
+    /// One frame per query being visited, innermost last.
+    ctes: Vec<CteFrame>,
     /// The next relation visited is the name of a table function (`generate_series(...)`).
     function_next: bool,
     statements: usize,
@@ -274,7 +287,7 @@ struct Check<'a> {
 
 impl<'a> Check<'a> {
     fn new(schema: &'a Schema, namespace: Option<&'a str>) -> Self {
-        Check { schema, namespace, scoped: vec![], ctes: HashSet::new(), function_next: false, statements: 0, error: None }
+        Check { schema, namespace, scoped: vec![], ctes: Vec::new(), function_next: false, statements: 0, error: None }
     }
 
     fn fail(&mut self, e: Error) -> ControlFlow<()> {
@@ -356,7 +369,7 @@ impl<'a> Check<'a> {
             return Ok(());
         }
         if let [ObjectNamePart::Identifier(i)] = name.0.as_slice() {
-            if self.ctes.contains(&i.value) {
+            if self.ctes.iter().any(|f| f.names[..f.visible].contains(&i.value)) {
                 return Ok(());
             }
         }
@@ -397,21 +410,47 @@ impl VisitorMut for Check<'_> {
     }
 
     fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<()> {
+        let address = q as *const Query as usize;
+        // The body of a WITH query sees the names before it (all of them with RECURSIVE).
+        if let Some(parent) = self.ctes.last_mut() {
+            if let Some(i) = parent.bodies.iter().position(|b| *b == address) {
+                parent.visible = if parent.recursive { parent.names.len() } else { i };
+            }
+        }
+        let mut frame = CteFrame { names: vec![], visible: 0, recursive: false, bodies: vec![] };
         if let Some(with) = &mut q.with {
+            frame.recursive = with.recursive;
             for cte in &mut with.cte_tables {
                 fold(&mut cte.alias.name);
                 let name = cte.alias.name.value.clone();
                 if self.schema.models.iter().any(|m| m.db_name == name) {
                     return self.fail(refused(format!("a WITH query may not be named like the table {name} under tenant scope")));
                 }
-                self.ctes.insert(name);
+                frame.names.push(name);
+                frame.bodies.push(cte.query.as_ref() as *const Query as usize);
+            }
+            if frame.recursive {
+                frame.visible = frame.names.len();
             }
         }
+        self.ctes.push(frame);
         if let Err(e) = Self::set_expr(&q.body) {
             return self.fail(e);
         }
         if q.for_clause.is_some() || q.settings.is_some() || q.format_clause.is_some() || !q.pipe_operators.is_empty() {
             return self.fail(refused("this form of query is not supported in raw SQL under tenant scope"));
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_query(&mut self, q: &mut Query) -> ControlFlow<()> {
+        let address = q as *const Query as usize;
+        self.ctes.pop();
+        // After its last WITH query, the query's own body sees every name of its WITH list.
+        if let Some(parent) = self.ctes.last_mut() {
+            if let Some(i) = parent.bodies.iter().position(|b| *b == address) {
+                parent.visible = if parent.recursive { parent.names.len() } else { i + 1 };
+            }
         }
         ControlFlow::Continue(())
     }
