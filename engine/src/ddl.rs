@@ -1,7 +1,11 @@
 //! DDL: the SQL that creates a schema's tables, keys, indexes, foreign keys and enum types on
 //! PostgreSQL — what `prisma db push` runs on an empty database, in the same order and with
-//! Prisma's names (`Model_pkey`, `Model_a_b_key`, `Model_a_idx`, `Model_a_fkey`, `_AToB`) — and the
-//! row-level security that can be added on top ([`rls_statements`]).
+//! Prisma's names (`Model_pkey`, `Model_a_b_key`, `Model_a_idx`, `Model_a_fkey`, `_AToB`), plus
+//! one thing Prisma does not make: every foreign key between two tenant-scoped tables gets a
+//! tenant-matching twin `(tenantId, fk…) -> (tenantId, id…)`, so a row can only refer to a row of
+//! its own tenant and the database's cascades cannot cross tenants — and the row-level security
+//! that can be added on top ([`rls_statements`]). [`tenant_link_checks`] finds the links between
+//! tenants that a database made without those keys already holds.
 
 use crate::schema::{
     Arity, DefaultValue, FieldId, Literal, Model, ReferentialAction, RelationLink, RelationMode, ScalarField, ScalarType, Schema,
@@ -116,8 +120,28 @@ fn action(a: ReferentialAction) -> &'static str {
     }
 }
 
-/// Every statement, in order: enum types, tables, join tables, indexes, foreign keys.
+/// What [`create_statements_with`] leaves out.
+#[derive(Clone, Debug)]
+pub struct DdlOptions {
+    /// The tenant-matching foreign keys between scoped tables (default on). Off only for data that
+    /// already links tenants (see [`tenant_link_checks`]), such as a benchmark's fixed workload.
+    pub tenant_keys: bool,
+}
+
+impl Default for DdlOptions {
+    fn default() -> Self {
+        DdlOptions { tenant_keys: true }
+    }
+}
+
+/// Every statement, in order: enum types, tables, join tables, indexes, foreign keys, with the
+/// tenant-matching keys.
 pub fn create_statements(schema: &Schema, namespace: Option<&str>) -> Vec<String> {
+    create_statements_with(schema, namespace, &DdlOptions::default())
+}
+
+/// [`create_statements`] with options.
+pub fn create_statements_with(schema: &Schema, namespace: Option<&str>, options: &DdlOptions) -> Vec<String> {
     let mut types = Vec::new();
     let mut tables = Vec::new();
     let mut indexes = Vec::new();
@@ -223,7 +247,128 @@ pub fn create_statements(schema: &Schema, namespace: Option<&str>) -> Vec<String
             }
         }
     }
-    types.into_iter().chain(tables).chain(indexes).chain(foreign_keys).collect()
+    let (uniques, keys) = if options.tenant_keys { tenant_key_statements(schema, namespace, false) } else { (vec![], vec![]) };
+    types.into_iter().chain(tables).chain(indexes).chain(uniques).chain(foreign_keys).chain(keys).collect()
+}
+
+/// The tenant-matching foreign keys (see [`crate::scope::rls::tenant_keys`]): the unique indexes
+/// their targets need, then the keys. `rerunnable` makes them statements that can run again on a
+/// database that has them (`IF NOT EXISTS`, `DROP CONSTRAINT IF EXISTS` first).
+fn tenant_key_statements(schema: &Schema, namespace: Option<&str>, rerunnable: bool) -> (Vec<String>, Vec<String>) {
+    let mut uniques = Vec::new();
+    let mut keys = Vec::new();
+    for k in crate::scope::rls::tenant_keys(schema) {
+        let (m, target) = (schema.model(k.model), schema.model(k.target));
+        let table = qualified(namespace, &m.db_name);
+        let target_table = qualified(namespace, &target.db_name);
+        let references = columns(target, &k.references);
+        let mut wanted: Vec<&String> = references.iter().collect();
+        wanted.sort();
+        let covered = target.primary_key.iter().map(|pk| &pk.fields).chain(target.uniques.iter().map(|u| &u.fields)).any(|fields| {
+            let mut have = columns(target, fields);
+            have.sort();
+            have.iter().collect::<Vec<_>>() == wanted
+        });
+        let unique = format!(
+            "CREATE UNIQUE INDEX {}{} ON {target_table}({})",
+            if rerunnable { "IF NOT EXISTS " } else { "" },
+            quote(&format!("{}_{}_key", target.db_name, references.join("_"))),
+            column_list(&references)
+        );
+        if !covered && !uniques.contains(&unique) {
+            uniques.push(unique);
+        }
+        let Some(r) = m.field(k.relation).as_relation() else { continue };
+        let cols = columns(m, &k.columns);
+        let fk_cols = &cols[1..];
+        let name = quote(&tenant_fk_name(m, &k.columns[1..]));
+        // Both keys fire on the same changes; the actions are chosen so the outcome does not
+        // depend on which fires first. SET NULL / SET DEFAULT leave the tenant column alone.
+        let on_delete = match r.on_delete {
+            ReferentialAction::SetNull => format!("SET NULL ({})", column_list(fk_cols)),
+            ReferentialAction::SetDefault => format!("SET DEFAULT ({})", column_list(fk_cols)),
+            a => action(a).to_owned(),
+        };
+        let on_update = match r.on_update {
+            ReferentialAction::SetNull | ReferentialAction::SetDefault => "NO ACTION",
+            a => action(a),
+        };
+        if rerunnable {
+            keys.push(format!("ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}"));
+        }
+        keys.push(format!(
+            "ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY ({}) REFERENCES {target_table}({}) ON DELETE {on_delete} ON UPDATE {on_update}",
+            column_list(&cols),
+            column_list(&references)
+        ));
+    }
+    (uniques, keys)
+}
+
+/// Queries that count the links between tenants a database holds — rows referring to a row of
+/// another tenant, which the tenant-matching keys of [`create_statements`] make impossible but a
+/// database created without them (by another tool, or before tenancy was declared) may have.
+/// Each is `(description, SQL)`; the SQL returns one row with `n`, the number of such links. Run
+/// them without a tenant context; they read only keys and tenant columns and return counts.
+pub fn tenant_link_checks(schema: &Schema, namespace: Option<&str>) -> Vec<(String, String)> {
+    use crate::schema::ModelTenancy;
+    let tenant_column = |id: crate::schema::ModelId| match schema.tenancy.of(id) {
+        ModelTenancy::Scoped { field, .. } => schema.model(id).field(*field).as_scalar().map(|s| s.db_name.clone()),
+        _ => None,
+    };
+    let mut checks = Vec::new();
+    let mut join_tables: Vec<&str> = Vec::new();
+    for id in schema.model_ids() {
+        let m = schema.model(id);
+        let Some(own) = tenant_column(id) else { continue };
+        for (_, f, r) in m.relation_fields() {
+            let Some(theirs) = tenant_column(r.related) else { continue };
+            let target = schema.model(r.related);
+            match &r.link {
+                RelationLink::ForeignKey { fields, references } => {
+                    let on = columns(m, fields)
+                        .iter()
+                        .zip(columns(target, references))
+                        .map(|(c, t)| format!("\"t\".{} = \"c\".{}", quote(&t), quote(c)))
+                        .collect::<Vec<_>>()
+                        .join(" AND ");
+                    checks.push((
+                        format!("{}.{} -> {}", m.name, f.name, target.name),
+                        format!(
+                            "SELECT count(*) AS n FROM {} AS \"c\" JOIN {} AS \"t\" ON {on} WHERE \"c\".{} IS NOT NULL AND \"t\".{} IS NOT NULL AND \"c\".{} <> \"t\".{}",
+                            qualified(namespace, &m.db_name),
+                            qualified(namespace, &target.db_name),
+                            quote(&own),
+                            quote(&theirs),
+                            quote(&own),
+                            quote(&theirs)
+                        ),
+                    ));
+                }
+                RelationLink::JoinTable { table, column, reference, other_reference } if !join_tables.contains(&table.as_str()) => {
+                    join_tables.push(table);
+                    let (mine, other) = (column.name(), column.other().name());
+                    checks.push((
+                        format!("{} <-> {} ({table})", m.name, target.name),
+                        format!(
+                            "SELECT count(*) AS n FROM {} AS \"j\" JOIN {} AS \"a\" ON \"a\".{} = \"j\".\"{mine}\" JOIN {} AS \"b\" ON \"b\".{} = \"j\".\"{other}\" WHERE \"a\".{} IS NOT NULL AND \"b\".{} IS NOT NULL AND \"a\".{} <> \"b\".{}",
+                            qualified(namespace, table),
+                            qualified(namespace, &m.db_name),
+                            quote(&columns(m, &[*reference])[0]),
+                            qualified(namespace, &target.db_name),
+                            quote(&columns(target, &[*other_reference])[0]),
+                            quote(&own),
+                            quote(&theirs),
+                            quote(&own),
+                            quote(&theirs)
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+    checks
 }
 
 /// Row-level security for a schema, PostgreSQL's second wall behind the scope pass (run after
@@ -237,8 +382,6 @@ pub fn create_statements(schema: &Schema, namespace: Option<&str>) -> Vec<String
 /// actions. The statements can be run again on a database that already has them.
 pub fn rls_statements(schema: &Schema, namespace: Option<&str>) -> Vec<String> {
     use crate::scope::rls;
-    let mut uniques = Vec::new();
-    let mut keys = Vec::new();
     let mut policies = Vec::new();
     let mut secure = |table: &str, prefix: &str, p: rls::Policies| {
         policies.push(format!("ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"));
@@ -280,48 +423,7 @@ pub fn rls_statements(schema: &Schema, namespace: Option<&str>) -> Vec<String> {
             }
         }
     }
-    for k in rls::tenant_keys(schema) {
-        let (m, target) = (schema.model(k.model), schema.model(k.target));
-        let table = qualified(namespace, &m.db_name);
-        let target_table = qualified(namespace, &target.db_name);
-        let references = columns(target, &k.references);
-        let mut wanted: Vec<&String> = references.iter().collect();
-        wanted.sort();
-        let covered = target.primary_key.iter().map(|pk| &pk.fields).chain(target.uniques.iter().map(|u| &u.fields)).any(|fields| {
-            let mut have = columns(target, fields);
-            have.sort();
-            have.iter().collect::<Vec<_>>() == wanted
-        });
-        let unique = format!(
-            "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {target_table}({})",
-            quote(&format!("{}_{}_key", target.db_name, references.join("_"))),
-            column_list(&references)
-        );
-        if !covered && !uniques.contains(&unique) {
-            uniques.push(unique);
-        }
-        let Some(r) = m.field(k.relation).as_relation() else { continue };
-        let cols = columns(m, &k.columns);
-        let fk_cols = &cols[1..];
-        let name = quote(&tenant_fk_name(m, &k.columns[1..]));
-        // Both keys fire on the same changes; the actions are chosen so the outcome does not
-        // depend on which fires first. SET NULL / SET DEFAULT leave the tenant column alone.
-        let on_delete = match r.on_delete {
-            ReferentialAction::SetNull => format!("SET NULL ({})", column_list(fk_cols)),
-            ReferentialAction::SetDefault => format!("SET DEFAULT ({})", column_list(fk_cols)),
-            a => action(a).to_owned(),
-        };
-        let on_update = match r.on_update {
-            ReferentialAction::SetNull | ReferentialAction::SetDefault => "NO ACTION",
-            a => action(a),
-        };
-        keys.push(format!("ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}"));
-        keys.push(format!(
-            "ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY ({}) REFERENCES {target_table}({}) ON DELETE {on_delete} ON UPDATE {on_update}",
-            column_list(&cols),
-            column_list(&references)
-        ));
-    }
+    let (uniques, keys) = tenant_key_statements(schema, namespace, true);
     uniques.into_iter().chain(keys).chain(policies).collect()
 }
 
@@ -349,7 +451,20 @@ mod tests {
     #[test]
     fn bench_schema_matches_the_reference_ddl() {
         let schema = Schema::parse(include_str!("../../tests/fixtures/schemas/bench.prisma")).unwrap();
-        let ours: Vec<String> = create_statements(&schema, None).iter().map(|s| normalize(s)).collect();
+        let all: Vec<String> = create_statements(&schema, None).iter().map(|s| normalize(s)).collect();
+        // Prisma's DDL, plus the tenant-matching twin of every key between two scoped tables and
+        // the unique indexes they refer to.
+        let (tenant, ours): (Vec<String>, Vec<String>) = all.into_iter().partition(|s| s.contains("_tenant_fkey") || s.contains("_tenantId_id_key"));
+        assert_eq!(
+            tenant,
+            [
+                r#"CREATE UNIQUE INDEX "User_tenantId_id_key" ON "User"("tenantId", "id")"#,
+                r#"CREATE UNIQUE INDEX "Post_tenantId_id_key" ON "Post"("tenantId", "id")"#,
+                r#"ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_tenant_fkey" FOREIGN KEY ("tenantId", "authorId") REFERENCES "User"("tenantId", "id") ON DELETE RESTRICT ON UPDATE CASCADE"#,
+                r#"ALTER TABLE "Comment" ADD CONSTRAINT "Comment_postId_tenant_fkey" FOREIGN KEY ("tenantId", "postId") REFERENCES "Post"("tenantId", "id") ON DELETE RESTRICT ON UPDATE CASCADE"#,
+                r#"ALTER TABLE "Comment" ADD CONSTRAINT "Comment_authorId_tenant_fkey" FOREIGN KEY ("tenantId", "authorId") REFERENCES "User"("tenantId", "id") ON DELETE RESTRICT ON UPDATE CASCADE"#,
+            ]
+        );
         let reference = include_str!("../../tests/fixtures/schemas/bench.sql");
         let mut expected: Vec<String> = reference
             .split(';')
