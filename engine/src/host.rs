@@ -127,11 +127,18 @@ impl<D: Driver> Host<D> {
         &self.driver
     }
 
-    /// What a client needs to know to build its API: `{ "models": ["User", ...] }` (ignored models
-    /// left out).
+    /// What a client needs to know to build its API: `{ "models": ["User", ...], "tenancy": [...],
+    /// "scoped": bool, "warnings": [...] }` — the models (ignored ones left out), how each is
+    /// treated under a tenant ([`crate::schema::Schema::tenancy_table`]), whether a tenant context
+    /// means anything, and what about the schema a client should warn of (`W3003`).
     pub fn describe(&self) -> Json {
-        let models: Vec<&str> = self.engine.schema().models.iter().filter(|m| !m.ignored).map(|m| m.name.as_str()).collect();
-        json!({ "models": models })
+        let schema = self.engine.schema();
+        let models: Vec<&str> = schema.models.iter().filter(|m| !m.ignored).map(|m| m.name.as_str()).collect();
+        let warnings: Vec<Json> = crate::schema::undeclared_tenancy_warning(schema).iter().map(crate::error::Warning::to_json).collect();
+        let scoped = schema.has_tenant_scope();
+        // Why a tenant context would be refused, for a client to raise when one is asked for.
+        let refused = if scoped { Json::Null } else { crate::scope::no_tenant_scope(schema).to_json() };
+        json!({ "models": models, "tenancy": schema.tenancy_table(), "scoped": scoped, "forTenantError": refused, "warnings": warnings })
     }
 
     /// What the connected role means for RLS mode (`W3001` superuser, `W3002` BYPASSRLS), as
@@ -141,9 +148,50 @@ impl<D: Driver> Host<D> {
         Ok(Json::Array(warnings.iter().map(crate::error::Warning::to_json).collect()))
     }
 
-    /// The CREATE statements of the schema, in order (see [`crate::ddl`]).
-    pub fn ddl(&self) -> Vec<String> {
-        crate::ddl::create_statements(self.engine.schema(), self.engine.options().namespace.as_deref())
+    /// Counts the links between tenants the database holds ([`crate::ddl::tenant_link_checks`]):
+    /// `[{ "relation": "Post.author -> User", "links": n }]`, every relation checked. Runs
+    /// without a tenant context; reads only keys and tenant columns.
+    pub async fn tenant_links(&self) -> Result<Json> {
+        let schema = self.engine.schema();
+        let mut out = Vec::new();
+        for (relation, sql) in crate::ddl::tenant_link_checks(schema, self.engine.options().namespace.as_deref()) {
+            let rows = self.driver.query(&sql, &[]).await.map_err(|e| crate::exec::errors::map_driver_error(schema, e))?;
+            let n = match rows.rows.first().and_then(|r| r.first()) {
+                Some(crate::exec::DbValue::Int(n)) => *n,
+                Some(crate::exec::DbValue::Text(t)) => t.parse().unwrap_or(0),
+                _ => 0,
+            };
+            out.push(json!({ "relation": relation, "links": n }));
+        }
+        Ok(Json::Array(out))
+    }
+
+    /// The CREATE statements of the schema, in order (see [`crate::ddl`]). `options`:
+    /// `{ "tenantKeys"?: bool, "rls"?: bool }` (default true, false), or null; `rls` adds the
+    /// row-level security statements ([`crate::ddl::rls_statements`]) after them.
+    pub fn ddl(&self, options: &Json) -> Result<Vec<String>> {
+        let root = Path::root("options");
+        let mut ddl = crate::ddl::DdlOptions::default();
+        let mut rls = false;
+        if !options.is_null() {
+            let obj = object(options, &root)?;
+            only_keys(obj, &root, &["tenantKeys", "rls"])?;
+            let flag = |key: &str, default: bool| -> Result<bool> {
+                match obj.get(key) {
+                    None | Some(Json::Null) => Ok(default),
+                    Some(Json::Bool(b)) => Ok(*b),
+                    Some(_) => Err(root.key(key).error(codes::INVALID_VALUE, "expected true or false")),
+                }
+            };
+            ddl.tenant_keys = flag("tenantKeys", true)?;
+            rls = flag("rls", false)?;
+        }
+        let (schema, namespace) = (self.engine.schema(), self.engine.options().namespace.as_deref());
+        let mut statements = crate::ddl::create_statements_with(schema, namespace, &ddl);
+        if rls {
+            statements.extend(crate::ddl::rls_statements(schema, namespace));
+        }
+        Ok(statements)
     }
 
     fn envelope<'a>(&self, envelope: &'a Json) -> Result<Envelope<'a>> {

@@ -5,9 +5,9 @@
 // here: validation, planning, tenant scope and execution are the engine's.
 
 import sql from "sql-template-tag";
-import { Engine, type EngineOptions, type QueryEngine } from "./engine.js";
+import { Engine, type EngineDescription, type EngineOptions, type EngineWarning, type QueryEngine } from "./engine.js";
 import type { Addon, NativeQueryEvent } from "./native.js";
-import { QuarryError, QuarryValidationError } from "./errors.js";
+import { QuarryError, QuarryValidationError, engineError } from "./errors.js";
 import { Logger, withQueryLog } from "./log.js";
 import { type CallContext, type PendingRequest, QuarryPromise, requestOf } from "./promise.js";
 import {
@@ -52,6 +52,7 @@ function chooseEngine(options: ClientOptions, logger: Logger): { engine: QueryEn
     tenantField: options.tenancy?.field,
     maxTake: options.limits?.maxTake,
     maxDepth: options.limits?.maxDepth,
+    rls: options.rls,
   };
   if (options.url !== undefined) {
     if (typeof options.url !== "string" || options.url === "") {
@@ -91,18 +92,39 @@ class Core {
   readonly engine: QueryEngine;
   readonly logger: Logger;
   readonly models: string[];
+  readonly description: EngineDescription;
   readonly #adapter: ClientOptions["adapter"];
 
   constructor(options: ClientOptions) {
     if (typeof options?.schema !== "string") {
       throw new QuarryValidationError("Q2005", "createClient: `schema` must be the Prisma schema text", { path: "schema" });
     }
+    if (options.rls !== undefined && typeof options.rls !== "boolean") {
+      throw new QuarryValidationError("Q2005", "createClient: `rls` must be true or false", { path: "rls" });
+    }
     this.logger = new Logger(options.log);
     const { engine, ready } = chooseEngine(options, this.logger);
     this.engine = engine;
     this.#adapter = engine instanceof Engine ? options.adapter : undefined;
-    this.models = this.engine.describe().models;
+    this.description = this.engine.describe();
+    this.models = this.description.models;
     this.logger.message("info", ready(this.models.length));
+    // On the next tick, so that `$on("warn", ...)` right after createClient hears them.
+    queueMicrotask(() => this.description.warnings.forEach((w) => this.warn(w)));
+    // RLS mode asks the database once whether the role is subject to the policies at all.
+    if (options.rls) {
+      this.engine.warnings().then(
+        (warnings) => warnings.forEach((w) => this.warn(w)),
+        (e) => this.logger.message("error", `row-level security check failed: ${e instanceof Error ? e.message : String(e)}`),
+      );
+    }
+  }
+
+  /** Tenancy and RLS warnings reach the user: through the logger when it takes warnings, else stderr. */
+  warn(w: EngineWarning): void {
+    const line = `${w.code} ${w.message}`;
+    if (this.logger.enabled("warn")) this.logger.message("warn", line);
+    else console.warn(`quarry:warn ${line}`);
   }
 
   /** Runs an envelope, decoding the result and logging a failure. */
@@ -185,6 +207,8 @@ function view(core: Core, ctx: CallContext): QuarryClient {
 
   const client: Record<string, unknown> = {
     $forTenant(tenantId: TenantId) {
+      // A schema without a scoped model: a tenant view would scope nothing (fail closed, now).
+      if (core.description.forTenantError) throw engineError(core.description.forTenantError);
       const tenant = typeof tenantId === "bigint" ? tenantId.toString() : tenantId;
       return view(core, { tenant, transaction: ctx.transaction });
     },
@@ -210,7 +234,9 @@ function view(core: Core, ctx: CallContext): QuarryClient {
           ? interactive(core, ctx, arg as (tx: QuarryClient) => Promise<unknown>, options)
           : batch(core, arg, options),
       $on: (level: LogLevel, listener: (e: QueryEvent | LogEvent) => void) => core.logger.on(level, listener),
-      $ddl: () => core.engine.ddl(),
+      $ddl: (options?: { tenantKeys?: boolean; rls?: boolean }) => core.engine.ddl(options),
+      $tenancy: () => core.description.tenancy.map((t) => ({ ...t })),
+      $tenantLinks: () => core.engine.tenantLinks(),
       $disconnect: () => core.dispose(),
     });
   }

@@ -127,6 +127,33 @@ export interface EngineOptions {
   tenantField?: string;
   maxTake?: number;
   maxDepth?: number;
+  rls?: boolean;
+}
+
+/** A warning from the engine: the shape of an error, logged instead of thrown. */
+export interface EngineWarning {
+  code: string;
+  message: string;
+  meta: Record<string, unknown>;
+}
+
+/** How one model is treated under a tenant (the engine's tenancy table). */
+export interface ModelTenancy {
+  model: string;
+  tenancy: "scoped" | "shared" | "global" | "tenant";
+  field?: string;
+  writable: boolean;
+}
+
+/** What the client learns of the schema from its engine. */
+export interface EngineDescription {
+  models: string[];
+  tenancy: ModelTenancy[];
+  /** Whether any model is tenant-scoped. */
+  scoped: boolean;
+  /** The error a tenant context gets when no model is scoped (`Q3006`), else null. */
+  forTenantError: { code: string; message: string; meta: Record<string, unknown> } | null;
+  warnings: EngineWarning[];
 }
 
 /**
@@ -134,8 +161,12 @@ export interface EngineOptions {
  * (`native.ts`) both provide it. Envelopes and results are plain JSON values (tags not yet decoded).
  */
 export interface QueryEngine {
-  describe(): { models: string[] };
-  ddl(): string[];
+  describe(): EngineDescription;
+  /** RLS mode's warnings about the connected role. */
+  warnings(): Promise<EngineWarning[]>;
+  /** The links between tenants the database holds, per relation. */
+  tenantLinks(): Promise<{ relation: string; links: number }[]>;
+  ddl(options?: { tenantKeys?: boolean; rls?: boolean }): string[];
   compile(envelope: unknown): unknown;
   request(envelope: unknown): Promise<unknown>;
   begin(options: unknown): Promise<{ id: string; timeout: number }>;
@@ -155,12 +186,20 @@ export class Engine implements QueryEngine {
     this.#engine = call(() => new wasm.QuarryEngine(schema, JSON.stringify(options), adapter));
   }
 
-  describe(): { models: string[] } {
+  describe(): EngineDescription {
     return JSON.parse(call(() => this.#engine.describe()));
   }
 
-  ddl(): string[] {
-    return JSON.parse(call(() => this.#engine.ddl()));
+  warnings(): Promise<EngineWarning[]> {
+    return run(() => this.#engine.warnings()) as Promise<EngineWarning[]>;
+  }
+
+  tenantLinks(): Promise<{ relation: string; links: number }[]> {
+    return run(() => this.#engine.tenantLinks()) as Promise<{ relation: string; links: number }[]>;
+  }
+
+  ddl(options?: { tenantKeys?: boolean; rls?: boolean }): string[] {
+    return JSON.parse(call(() => this.#engine.ddl(JSON.stringify(options ?? null))));
   }
 
   compile(envelope: unknown): unknown {

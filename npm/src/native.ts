@@ -11,12 +11,14 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import type { QueryEngine, EngineOptions } from "./engine.js";
+import type { EngineDescription, EngineOptions, EngineWarning, QueryEngine } from "./engine.js";
 import { QuarryInternalError, QuarryPanicError, engineError } from "./errors.js";
 
 interface NativeHandle {
   describe(): string;
-  ddl(): string;
+  warnings(): Promise<string>;
+  tenantLinks(): Promise<string>;
+  ddl(options: string): string;
   compile(envelope: string): string;
   request(envelope: string): Promise<string>;
   begin(options: string): Promise<string>;
@@ -135,12 +137,20 @@ export class NativeEngine implements QueryEngine {
     }
   }
 
-  describe(): { models: string[] } {
+  describe(): EngineDescription {
     return sync(() => this.#engine.describe());
   }
 
-  ddl(): string[] {
-    return sync(() => this.#engine.ddl());
+  warnings(): Promise<EngineWarning[]> {
+    return this.#run(() => this.#engine.warnings());
+  }
+
+  tenantLinks(): Promise<{ relation: string; links: number }[]> {
+    return this.#run(() => this.#engine.tenantLinks());
+  }
+
+  ddl(options?: { tenantKeys?: boolean; rls?: boolean }): string[] {
+    return sync(() => this.#engine.ddl(JSON.stringify(options ?? null)));
   }
 
   compile(envelope: unknown): unknown {

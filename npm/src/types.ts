@@ -172,6 +172,17 @@ export interface LogEvent {
   target: string;
 }
 
+/** How one model is treated under a tenant. */
+export interface ModelTenancy {
+  model: string;
+  /** `scoped` (the tenant field), `shared` (optional tenant field), `global` (none), `tenant`. */
+  tenancy: "scoped" | "shared" | "global" | "tenant";
+  /** The tenant field (the key, for the tenant model). */
+  field?: string;
+  /** Whether tenants may write its rows that belong to no tenant. */
+  writable: boolean;
+}
+
 export interface ClientOptions {
   /** The Prisma schema (text). */
   schema: string;
@@ -190,6 +201,13 @@ export interface ClientOptions {
     /** The tenant field's name, when it is not `tenantId` (or the schema's `generator quarry`). */
     field?: string;
   };
+  /**
+   * Row-level security mode (PostgreSQL, with the policies of `quarry rls` applied): every request
+   * under a tenant runs in a transaction that first sets the tenant with a bound, transaction-local
+   * `set_config`, so the database's policies hold even for SQL the engine never saw. Connect as a
+   * role without SUPERUSER and BYPASSRLS; the client warns (`W3001`, `W3002`) when it is not.
+   */
+  rls?: boolean;
   /** The PostgreSQL schema the tables live in; unqualified names (the search path) otherwise. */
   namespace?: string;
   limits?: { maxTake?: number; maxDepth?: number };
@@ -239,8 +257,20 @@ export interface ClientMethods<Models extends Record<string, object>> extends Qu
   $transaction<R>(fn: (tx: TransactionClient<Models>) => Promise<R>, options?: TransactionOptions): Promise<R>;
   $on(level: "query", listener: (e: QueryEvent) => void): void;
   $on(level: "info" | "warn" | "error", listener: (e: LogEvent) => void): void;
-  /** The CREATE statements for the schema (tables, keys, indexes, foreign keys, enums), in order. */
-  $ddl(): string[];
+  /**
+   * The CREATE statements for the schema (tables, keys, indexes, foreign keys, enums), in order,
+   * with the tenant-matching foreign keys between scoped tables; `{ tenantKeys: false }` leaves
+   * those out (only for data that already links tenants: see `$tenantLinks`); `{ rls: true }` adds
+   * the row-level security policies (run them as the tables' owner).
+   */
+  $ddl(options?: { tenantKeys?: boolean; rls?: boolean }): string[];
+  /** How each model is treated under a tenant: scoped, shared, global or the tenant model. */
+  $tenancy(): ModelTenancy[];
+  /**
+   * Counts the rows that refer to a row of another tenant, per relation between tenant-scoped
+   * models: what the tenant-matching keys forbid, in a database made without them. Runs unscoped.
+   */
+  $tenantLinks(): Promise<{ relation: string; links: number }[]>;
   /** Rolls back open interactive transactions and releases what the adapter holds. */
   $disconnect(): Promise<void>;
 }

@@ -77,7 +77,10 @@ async fn options_are_checked() {
     let host = Host::new(&schema, &json!({"maxTake": 2}), driver().await, Default::default()).expect("host");
     let e = host.compile(&json!({"request": {"model": "Post", "action": "findMany", "args": {"take": 3}}, "tenant": 1})).unwrap_err();
     assert_eq!(e.code(), "Q2008");
-    assert_eq!(host.describe(), json!({"models": ["Tenant", "User", "Post", "Comment"]}));
+    let described = host.describe();
+    assert_eq!(described["models"], json!(["Tenant", "User", "Post", "Comment"]));
+    assert_eq!(described["tenancy"][1], json!({"model": "User", "tenancy": "scoped", "field": "tenantId", "writable": false}));
+    assert_eq!((described["scoped"].clone(), described["forTenantError"].clone(), described["warnings"].clone()), (json!(true), Json::Null, json!([])));
 }
 
 #[tokio::test]
@@ -119,6 +122,7 @@ async fn compile_needs_no_database() {
     assert_eq!(statements.len(), 2);
     assert_eq!(statements[0]["statements"][0]["params"], json!([7]));
     assert_eq!(host.dialect(), host.driver().dialect());
-    assert!(host.ddl().iter().any(|s| s.starts_with(&format!("CREATE TABLE \"{ns}\".\"Post\""))), "{:?}", host.ddl());
+    let ddl = host.ddl(&Json::Null).expect("ddl");
+    assert!(ddl.iter().any(|s| s.starts_with(&format!("CREATE TABLE \"{ns}\".\"Post\""))), "{ddl:?}");
     corpus::drop_namespace(host.driver(), &ns).await;
 }

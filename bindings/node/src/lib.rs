@@ -116,10 +116,25 @@ impl QuarryEngine {
         settle_sync(|| Ok(self.host.describe()))
     }
 
-    /// The schema's CREATE statements as a JSON array of strings.
+    /// The schema's CREATE statements as a JSON array of strings; `options` is JSON text
+    /// (`{ "tenantKeys"?: false }`, or `null`).
     #[napi]
-    pub fn ddl(&self) -> Result<String> {
-        settle_sync(|| Ok(Json::from(self.host.ddl())))
+    pub fn ddl(&self, options: String) -> Result<String> {
+        settle_sync(|| self.host.ddl(&parse(&options, "DDL options")?).map(Json::from))
+    }
+
+    /// RLS mode's warnings about the connected role (`[{ code, message, meta }]` as JSON text).
+    #[napi]
+    pub async fn warnings(&self) -> Result<String> {
+        let host = Arc::clone(&self.host);
+        settle(async move { host.warnings().await }).await
+    }
+
+    /// The links between tenants the database holds, per relation (JSON text).
+    #[napi]
+    pub async fn tenant_links(&self) -> Result<String> {
+        let host = Arc::clone(&self.host);
+        settle(async move { host.tenant_links().await }).await
     }
 
     /// The SQL and parameters of an envelope, without a database (JSON text in and out).

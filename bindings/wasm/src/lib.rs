@@ -91,9 +91,26 @@ impl QuarryEngine {
         self.host.describe().to_string()
     }
 
-    /// The schema's CREATE statements as a JSON array of strings.
-    pub fn ddl(&self) -> String {
-        Json::from(self.host.ddl()).to_string()
+    /// The schema's CREATE statements as a JSON array of strings; `options` is JSON text
+    /// (`{ "tenantKeys"?: false }`, or `null`).
+    pub fn ddl(&self, options: &str) -> Result<String, JsValue> {
+        parse(options, "DDL options")
+            .and_then(|o| self.host.ddl(&o))
+            .map(|v| Json::from(v).to_string())
+            .map_err(|e| JsValue::from_str(&error_text(&e)))
+    }
+
+    /// RLS mode's warnings about the connected role, as a task (`[{ code, message, meta }]`).
+    pub fn warnings(&self) -> u32 {
+        let host = Rc::clone(&self.host);
+        tasks::spawn(async move { host.warnings().await })
+    }
+
+    /// The links between tenants the database holds, per relation, as a task.
+    #[wasm_bindgen(js_name = tenantLinks)]
+    pub fn tenant_links(&self) -> u32 {
+        let host = Rc::clone(&self.host);
+        tasks::spawn(async move { host.tenant_links().await })
     }
 
     /// The SQL and parameters of an envelope, without a database (JSON text in and out).

@@ -14,8 +14,7 @@ use crate::error::{Error, Result, codes};
 use crate::plan::{Check, Plan, Step};
 use crate::schema::{JoinColumn, ModelId, ModelTenancy, RelationLink, Schema};
 use crate::sql::{self, Param, Stmt};
-use sqlparser::ast::{Expr, FromTable, SetExpr, Statement, TableFactor, TableObject, VisitMut, VisitorMut};
-use std::ops::ControlFlow;
+use sqlparser::ast::{Expr, FromTable, SetExpr, Statement, TableFactor, TableObject};
 
 /// One side of a join table: the model, its join column and the column it refers to.
 struct Side {
@@ -160,85 +159,64 @@ fn guard_for(cx: &Cx, stmt: &Stmt) -> Result<Option<Step>> {
     let Some((table, reference)) = written_join_table(cx, &stmt.ast) else { return Ok(None) };
     let Some(sides) = sides(cx.schema, table) else { return Ok(None) };
     let models = [sides[0].model, sides[1].model];
+    let all: Vec<Side> = models.iter().map(|m| Side { model: *m, join_column: "", reference: String::new() }).collect();
     let shared = match rule(cx.schema, sides) {
         Rule::Free => return Ok(None),
-        Rule::Refused => {
-            let all = models.map(|model| Side { model, join_column: "", reference: String::new() });
-            return Err(refused(cx, &all));
-        }
+        Rule::Refused => return Err(refused(cx, &all)),
         Rule::OwnShared(shared) => shared,
     };
-    let mut params = stmt.params.clone();
-    params.push(cx.tenant.clone());
-    let tenant = sql::placeholder(params.len());
-    let not_owned = |values: &dyn Fn(&Side) -> Option<Expr>| -> Expr {
-        let any: Vec<Expr> = shared.iter().filter_map(|s| values(s).map(|v| owned(cx, s, v, &tenant))).collect();
-        sql::not(sql::or(any))
-    };
-    let (from, selection) = match &stmt.ast {
+    // The guard binds only what it uses (a parameter PostgreSQL sees no use of has no type).
+    let (from, selection, mut params) = match &stmt.ast {
         Statement::Insert(ins) => {
             let columns: Vec<String> = ins.columns.iter().map(|c| sql::split_table_name(c).map(|(_, n)| n.to_owned()).unwrap_or_default()).collect();
             let Some(SetExpr::Values(values)) = ins.source.as_ref().map(|s| s.body.as_ref()) else {
                 return Err(Error::internal("a join table insert without a VALUES list"));
             };
-            let rows: Vec<Expr> = values
-                .rows
-                .iter()
-                .map(|row| {
-                    not_owned(&|s: &Side| columns.iter().position(|c| c == s.join_column).and_then(|i| row.content.get(i)).cloned())
-                })
+            let mut params: Vec<Param> = Vec::new();
+            let mut rows = Vec::new();
+            for row in &values.rows {
+                let mut owned_sides = Vec::new();
+                for side in &shared {
+                    let Some(value) = columns.iter().position(|c| c == side.join_column).and_then(|i| row.content.get(i)) else { continue };
+                    let value = match sql::placeholder_index(value).and_then(|i| stmt.params.get(i - 1)) {
+                        Some(p) => {
+                            params.push(p.clone());
+                            sql::placeholder(params.len())
+                        }
+                        None => value.clone(),
+                    };
+                    owned_sides.push((side, value));
+                }
+                rows.push(owned_sides);
+            }
+            params.push(cx.tenant.clone());
+            let tenant = sql::placeholder(params.len());
+            let conds = rows
+                .into_iter()
+                .map(|sides| sql::not(sql::or(sides.into_iter().map(|(side, value)| owned(cx, side, value, &tenant)).collect())))
                 .collect();
-            (vec![], sql::or(rows))
+            (vec![], sql::or(conds), params)
         }
         Statement::Delete(del) => {
-            let cond = not_owned(&|s: &Side| Some(sql::col(&reference, s.join_column)));
+            // The statement's own condition uses every one of its parameters.
+            let mut params = stmt.params.clone();
+            params.push(cx.tenant.clone());
+            let tenant = sql::placeholder(params.len());
+            let cond = sql::not(sql::or(shared.iter().map(|s| owned(cx, s, sql::col(&reference, s.join_column), &tenant)).collect()));
             let selection = match &del.selection {
                 Some(w) => sql::and(vec![w.clone(), cond]),
                 None => cond,
             };
-            (vec![sql::from(sql::table(cx.namespace, table, &reference))], selection)
+            (vec![sql::from(sql::table(cx.namespace, table, &reference))], selection, params)
         }
         _ => return Ok(None),
     };
     let q = sql::SelectSpec { projection: vec![sql::item(sql::int_lit(1))], from, selection: Some(selection), limit: Some(sql::int_lit(1)), ..Default::default() }
         .into_query();
-    let mut ast = Statement::Query(Box::new(q));
-    let params = keep_used(&mut ast, &params);
-    let all: Vec<Side> = models.iter().map(|m| Side { model: *m, join_column: "", reference: String::new() }).collect();
     Ok(Some(Step::Query {
-        stmt: Stmt { ast, params },
+        stmt: Stmt { ast: Statement::Query(Box::new(q)), params },
         bind: None,
         types: vec![],
         check: Check::Empty(refused(cx, &all)),
     }))
-}
-
-/// Renumbers the placeholders of `ast` in order of first use and returns the parameters they use:
-/// a parameter the statement does not mention would have no type for PostgreSQL to infer.
-fn keep_used(ast: &mut Statement, params: &[Param]) -> Vec<Param> {
-    struct Renumber<'p> {
-        params: &'p [Param],
-        map: Vec<(usize, usize)>,
-        kept: Vec<Param>,
-    }
-    impl VisitorMut for Renumber<'_> {
-        type Break = ();
-        fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
-            if let Some(old) = sql::placeholder_index(e) {
-                let new = match self.map.iter().find(|(o, _)| *o == old) {
-                    Some((_, n)) => *n,
-                    None => {
-                        self.kept.push(self.params.get(old - 1).cloned().unwrap_or(Param::Value(crate::value::Value::Null)));
-                        self.map.push((old, self.kept.len()));
-                        self.kept.len()
-                    }
-                };
-                *e = sql::placeholder(new);
-            }
-            ControlFlow::Continue(())
-        }
-    }
-    let mut r = Renumber { params, map: Vec::new(), kept: Vec::new() };
-    let _ = ast.visit(&mut r);
-    r.kept
 }
