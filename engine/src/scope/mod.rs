@@ -10,8 +10,11 @@
 //! rows refer to belong to every tenant at once (the database's referential actions reach all of
 //! them), so under a tenant they cannot be deleted or have their referenced keys changed. A final
 //! count checks that every reference to a scoped table was handled, so a construct this pass does
-//! not understand fails closed instead of leaking. Foreign keys a request writes directly must
-//! name rows the tenant can see: [`guard_foreign_keys`] adds the checks to a plan.
+//! not understand fails closed instead of leaking. Global rows (models without the tenant field)
+//! are read-only under a tenant unless the model is declared writable, and no tenant deletes its
+//! own tenant row. Foreign keys a request writes directly must name rows the tenant can see
+//! ([`guard_foreign_keys`]), and links in implicit join tables between rows of no tenant need a
+//! side the tenant owns ([`guard_links`]): both add checks to a plan.
 //!
 //! Without a tenant context (absent, null or empty) statements touching scoped tables are refused;
 //! the explicit unscoped context is the greppable way around that for admin work.
