@@ -423,11 +423,13 @@ export interface Delegate<M extends ModelTypes> {
 /**
  * A schema's client, as generated: `delegates` has one per model; `scoped` names the delegates of
  * tenant-scoped models (and of the tenant model), which only a tenant view or `$unscoped()` can
- * use — the client without a tenant context fails closed on them, so its type leaves them out.
+ * use — the client without a tenant context fails closed on them, so its type leaves them out;
+ * `tenantId` is what `$forTenant` takes (a string for a String tenant field).
  */
 export interface ClientShape {
   delegates: object;
   scoped: PropertyKey;
+  tenantId: TenantId;
 }
 
 /** `true` for a view with a tenant context or `$unscoped()`; `false` for the client itself. */
@@ -441,7 +443,7 @@ export type Row = Record<string, unknown>;
 /** What every view has, inside a transaction or not. */
 export interface ViewMethods<C extends ClientShape, InTransaction extends boolean> {
   /** A view whose every call runs under this tenant. Cheap: create one per request. */
-  $forTenant(tenantId: TenantId): InTransaction extends true ? TransactionClient<C, true> : Client<C, true>;
+  $forTenant(tenantId: C["tenantId"]): InTransaction extends true ? TransactionClient<C, true> : Client<C, true>;
   /** A view that runs without tenant scope: for admin jobs and migrations. */
   $unscoped(): InTransaction extends true ? TransactionClient<C, true> : Client<C, true>;
   /** Raw SQL as a tagged template: interpolated values become `$1..$n` parameters. */

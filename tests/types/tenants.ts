@@ -20,6 +20,8 @@ export async function views(): Promise<void> {
   await db.tag.count();
 
   const t: TenantClient = db.$forTenant("tnt_a");
+  // @ts-expect-error the tenant field is a String: a number is never a tenant id here
+  db.$forTenant(1);
   const admin = db.$unscoped();
   type _same = Assert<Equal<typeof admin, TenantClient>>;
 

@@ -97,6 +97,9 @@ export function enumDeclaration(e: EnumDescription): string {
 /** The client types and `createClient`'s declaration. */
 export function clientDeclaration(models: ModelInfo[]): string {
   const scoped = models.filter((m) => m.model.tenancy !== "unscoped").map((m) => delegateName(m.name));
+  // A String tenant field takes strings only; an Int or BigInt one also takes the id as a string.
+  const field = models.map((m) => (m.tenantField ? m.scalar(m.tenantField) : undefined)).find((s) => s !== undefined);
+  const tenantId = field?.field.type === "String" ? "string" : "string | number | bigint";
   return [
     iface(
       "Delegates",
@@ -105,8 +108,8 @@ export function clientDeclaration(models: ModelInfo[]): string {
     ),
     iface(
       "ClientShape",
-      ["  delegates: Delegates;", `  scoped: ${literals(scoped)};`],
-      "The client's delegates; `scoped` are those of tenant-scoped models, which only a tenant view or `$unscoped()` has.",
+      ["  delegates: Delegates;", `  scoped: ${literals(scoped)};`, `  tenantId: ${tenantId};`],
+      "The client's delegates; `scoped` are those of tenant-scoped models, which only a tenant view or `$unscoped()` has;\n`tenantId` is what `$forTenant` takes.",
     ),
     alias(
       "QuarryClient",

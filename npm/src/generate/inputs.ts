@@ -204,8 +204,8 @@ export function writes(models: Models, m: ModelInfo): string {
     const both = (kind: string) =>
       checked ? `$.Without<${n}${kind}Input, ${omit}> | $.Without<${n}Unchecked${kind}Input, ${omit}>` : `$.Without<${n}${kind}Input, ${omit}>`;
     const through = r.back ? `${r.target}.${r.back}` : `a relation of ${r.target}`;
-    out.push(alias(`${n}CreateWithout${B}Input`, both("Create"), `A ${n} created through ${through} (which sets its ${r.name}).`));
-    out.push(alias(`${n}UpdateWithout${B}Input`, both("Update"), `Changes to a ${n} made through ${through}.`));
+    out.push(alias(`${n}CreateWithout${B}Input`, both("Create"), `A ${n} created through ${through}, which provides its ${r.name}.`));
+    out.push(alias(`${n}UpdateWithout${B}Input`, both("Update"), `Changes to a ${n} made through ${through}, which provides its ${r.name}.`));
   }
   return out.join("\n\n");
 }
