@@ -256,7 +256,16 @@ export interface DisconnectList<U> {
   disconnect?: U | readonly U[];
 }
 
-/** groupBy's `having` on a field: conditions on its aggregates. */
+/** groupBy's `having` on a field: a condition on the field, or on its aggregates. */
+export type HavingFilter<F, Avg> = F | AggregateFilters<F, Avg>;
+
+/** groupBy's `having` on counts: a number condition per field (`_all` too). */
+export type CountFilters<K extends PropertyKey> = { [F in K]?: Filter<number> };
+
+/** groupBy's `orderBy` on an aggregate: a sort order per field. */
+export type SortBy<K extends PropertyKey> = { [F in K]?: SortOrder };
+
+/** Conditions on a field's aggregates. */
 export interface AggregateFilters<F, Avg> {
   _count?: Filter<number>;
   _avg?: Avg;

@@ -90,39 +90,39 @@ function numeric(m: ModelInfo): Scalar[] {
 
 /** The inputs of count, aggregate and groupBy: which fields each aggregate takes, their ordering and `having`. */
 export function aggregates(m: ModelInfo): string {
+  const n = m.name;
   const out: string[] = [];
   const flags = (fields: Scalar[]) => fields.flatMap((s) => prop(s.name, "boolean", true));
-  out.push(iface(`${m.name}CountAggregateInput`, [...prop("_all", "boolean", true), ...flags(m.scalars)]));
+  out.push(iface(`${n}CountAggregateInput`, [...prop("_all", "boolean", true), ...flags(m.scalars)]));
   if (numeric(m).length) {
-    out.push(iface(`${m.name}SumAggregateInput`, flags(numeric(m))));
-    out.push(alias(`${m.name}AvgAggregateInput`, `${m.name}SumAggregateInput`));
+    out.push(iface(`${n}SumAggregateInput`, flags(numeric(m))));
+    out.push(alias(`${n}AvgAggregateInput`, `${n}SumAggregateInput`));
   }
-  out.push(iface(`${m.name}MinAggregateInput`, flags(comparable(m))));
-  out.push(alias(`${m.name}MaxAggregateInput`, `${m.name}MinAggregateInput`));
-  out.push(iface(`${m.name}AggregateSelection`, aggregateSelectionProps(m), "The aggregates of aggregate() and groupBy()."));
+  out.push(iface(`${n}MinAggregateInput`, flags(comparable(m))));
+  out.push(alias(`${n}MaxAggregateInput`, `${n}MinAggregateInput`));
+  out.push(iface(`${n}AggregateSelection`, aggregateSelectionProps(m), "The aggregates of aggregate() and groupBy()."));
 
-  const sorts = (fields: Scalar[]) => fields.flatMap((s) => prop(s.name, "$.SortOrder", true));
   const orderMembers = [
     ...m.scalars.filter(orderable).flatMap((s) => prop(s.name, sortType(s), true)),
-    ...prop("_count", `{ _all?: $.SortOrder${m.scalars.length ? ` } & { ${m.scalars.map((s) => `${s.name}?: $.SortOrder`).join("; ")} }` : " }"}`, true),
-    ...(numeric(m).length ? [...prop("_avg", `{ ${inline(sorts(numeric(m)))} }`, true), ...prop("_sum", `{ ${inline(sorts(numeric(m)))} }`, true)] : []),
-    ...prop("_min", `{ ${inline(sorts(comparable(m)))} }`, true),
-    ...prop("_max", `{ ${inline(sorts(comparable(m)))} }`, true),
+    ...prop("_count", `$.SortBy<keyof ${n}CountAggregateInput>`, true),
+    ...(numeric(m).length ? [...prop("_avg", `$.SortBy<keyof ${n}AvgAggregateInput>`, true), ...prop("_sum", `$.SortBy<keyof ${n}SumAggregateInput>`, true)] : []),
+    ...prop("_min", `$.SortBy<keyof ${n}MinAggregateInput>`, true),
+    ...prop("_max", `$.SortBy<keyof ${n}MaxAggregateInput>`, true),
   ];
-  out.push(iface(`${m.name}OrderByWithAggregationInput`, orderMembers, "groupBy's orderBy: grouped fields or aggregates."));
+  out.push(iface(`${n}OrderByWithAggregationInput`, orderMembers, "groupBy's orderBy: grouped fields or aggregates."));
 
   const having = [
-    ...prop("AND", `${m.name}HavingInput | readonly ${m.name}HavingInput[]`, true),
-    ...prop("OR", `readonly ${m.name}HavingInput[]`, true),
-    ...prop("NOT", `${m.name}HavingInput | readonly ${m.name}HavingInput[]`, true),
+    ...prop("AND", `${n}HavingInput | readonly ${n}HavingInput[]`, true),
+    ...prop("OR", `readonly ${n}HavingInput[]`, true),
+    ...prop("NOT", `${n}HavingInput | readonly ${n}HavingInput[]`, true),
     ...m.scalars.filter((s) => !s.list && !s.json).flatMap((s) => {
       const f = havingFilter(s);
       const avg = s.field.type === "Decimal" ? f : "$.NullableFilter<number>";
-      return prop(s.name, `${f} | $.AggregateFilters<${f}, ${avg}>`, true);
+      return prop(s.name, `$.HavingFilter<${f}, ${avg}>`, true);
     }),
-    ...prop("_count", `{ _all?: $.Filter<number> } & { ${m.scalars.map((s) => `${s.name}?: $.Filter<number>`).join("; ")} }`, true),
+    ...prop("_count", `$.CountFilters<keyof ${n}CountAggregateInput>`, true),
   ];
-  out.push(iface(`${m.name}HavingInput`, having, "groupBy's having: conditions on grouped fields or on aggregates."));
+  out.push(iface(`${n}HavingInput`, having, "groupBy's having: conditions on grouped fields or on aggregates."));
   return out.join("\n\n");
 }
 
@@ -141,11 +141,6 @@ function aggregateSelectionProps(m: ModelInfo): string[] {
     ...prop("_min", `${m.name}MinAggregateInput`, true),
     ...prop("_max", `${m.name}MaxAggregateInput`, true),
   ];
-}
-
-/** Property lines as one line, for small inline object types. */
-function inline(lines: string[]): string {
-  return lines.map((l) => l.trim()).join(" ");
 }
 
 /** `UserScalarField`: the names `distinct` and `by` take. */
