@@ -4,19 +4,16 @@
 
 type Command = { run(argv: string[]): Promise<number> };
 
-const commands: Record<string, { load: () => Promise<Command>; summary: string }> = {
-  generate: { load: () => import("./generate.js"), summary: "TypeScript types and a typed client from the schema" },
+const commands: Record<string, () => Promise<Command>> = {
+  generate: () => import("./generate.js"),
 };
 
 function usage(): string {
-  const width = Math.max(...Object.keys(commands).map((c) => c.length));
   return [
     "Usage: quarry <command> [options]",
     "",
-    "Commands:",
-    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
-    "",
-    "`quarry <command> --help` describes a command's options.",
+    `Commands: ${Object.keys(commands).join(", ")}`,
+    "`quarry <command> --help` describes a command.",
   ].join("\n");
 }
 
@@ -31,7 +28,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`quarry: unknown command "${name}"\n\n${usage()}`);
     return 1;
   }
-  return (await command.load()).run(rest);
+  return (await command()).run(rest);
 }
 
 main(process.argv.slice(2)).then(
