@@ -25,7 +25,7 @@ export async function views(): Promise<void> {
   const admin = db.$unscoped();
   type _same = Assert<Equal<typeof admin, TenantClient>>;
 
-  // Reads: optional relations chain with ?. (the issue's `t?.assignee?.email`).
+  // Reads: optional relations chain with ?. (`post?.project?.name`).
   const post = await t.post.findFirst({ include: { project: true, author: { include: { manager: true } } } });
   expectType<string | undefined>(post?.project?.name);
   expectType<string | undefined>(post?.author.manager?.email);
