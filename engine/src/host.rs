@@ -112,6 +112,15 @@ pub fn options_from_json(options: &Json, clock: Clock) -> Result<EngineOptions> 
     })
 }
 
+/// The resolved schema as JSON for code generators (see [`crate::schema::describe`]), from the
+/// schema text and the options a client would pass (only `tenantField` matters here). No driver:
+/// `quarry generate` calls it without a database.
+pub fn describe_schema(schema_text: &str, options: &Json) -> Result<Json> {
+    let options = options_from_json(options, Clock::default())?;
+    let schema = crate::schema::Schema::parse_with(schema_text, &crate::schema::SchemaOptions { tenant_field: options.tenant_field })?;
+    Ok(crate::schema::describe(&schema))
+}
+
 impl<D: Driver> Host<D> {
     /// Parses the schema and options (see [`options_from_json`]). `clock` is the host's clock.
     pub fn new(schema_text: &str, options: &Json, driver: D, clock: Clock) -> Result<Self> {

@@ -232,6 +232,15 @@ export class Engine implements QueryEngine {
   }
 }
 
+/**
+ * The resolved schema as the client API sees it (models, fields, keys, relations, enums, tenancy),
+ * for code generators: see `SchemaDescription` in generate/schema.ts. Needs no database.
+ */
+export function describeSchema(schema: string, options: EngineOptions = {}): unknown {
+  load();
+  return JSON.parse(call(() => wasm.describeSchema(schema, JSON.stringify(options))));
+}
+
 /** Makes the engine panic, to check that a panic reaches the caller as an error. */
 export function debugPanic(message: string): void {
   load();

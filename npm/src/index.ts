@@ -15,7 +15,7 @@ export {
   QuarryPanicError,
   type ErrorMeta,
 } from "./errors.js";
-export { Decimal, JsonNull, DbNull } from "./values.js";
+export { Decimal, JsonNull, DbNull, type JsonNullValue, type DbNullValue } from "./values.js";
 export { default as sql, join, raw, empty } from "sql-template-tag";
 export {
   DriverAdapterError,
@@ -32,3 +32,5 @@ export {
   type SqlTransaction,
 } from "./adapter.js";
 export type * from "./types.js";
+/** The types `quarry generate` writes its output in (filters, results, the typed client). */
+export type * as Typed from "./typed.js";

@@ -19,10 +19,20 @@ class NullMarker {
   }
 }
 
+declare const nullKind: unique symbol;
+/** The type of `JsonNull` (branded, so generated types can accept exactly it). */
+export interface JsonNullValue {
+  readonly [nullKind]: "JsonNull";
+}
+/** The type of `DbNull`. */
+export interface DbNullValue {
+  readonly [nullKind]: "DbNull";
+}
+
 /** The JSON value `null` in a Json field; a plain `null` there is the database NULL (`DbNull`). */
-export const JsonNull: unknown = new NullMarker("JsonNull");
+export const JsonNull: JsonNullValue = new NullMarker("JsonNull") as unknown as JsonNullValue;
 /** The database NULL in a Json field: the same as a plain `null`, named for code that reads better. */
-export const DbNull: unknown = new NullMarker("DbNull");
+export const DbNull: DbNullValue = new NullMarker("DbNull") as unknown as DbNullValue;
 
 interface Tagged {
   $type: string;

@@ -67,6 +67,16 @@ pub fn debug_panic_in_task(message: String) -> u32 {
     })
 }
 
+/// The resolved schema as JSON text, for code generators; throws the error JSON text when the
+/// schema or options are invalid. Needs no driver.
+#[wasm_bindgen(js_name = describeSchema)]
+pub fn describe_schema(schema: &str, options: &str) -> Result<String, JsValue> {
+    parse(options, "options")
+        .and_then(|options| quarry_engine::host::describe_schema(schema, &options))
+        .map(|v| v.to_string())
+        .map_err(|e| JsValue::from_str(&error_text(&e)))
+}
+
 /// One client's engine: a schema, options and a driver adapter.
 #[wasm_bindgen]
 pub struct QuarryEngine {

@@ -417,11 +417,7 @@ pub fn parse_unique_where(cx: &Cx, model: ModelId, v: &Json, path: &Path, depth:
 
 /// The `where` key of a unique criterion: the field for one field, else its name or `a_b`.
 pub(crate) fn key_name(m: &Model, fields: &[FieldId], name: Option<&str>) -> String {
-    if fields.len() == 1 {
-        return m.field(fields[0]).name.clone();
-    }
-    name.map(str::to_owned)
-        .unwrap_or_else(|| fields.iter().map(|f| m.field(*f).name.as_str()).collect::<Vec<_>>().join("_"))
+    m.key_name(fields, name)
 }
 
 fn compound_key<'m>(m: &'m Model, key: &str) -> Option<&'m [FieldId]> {

@@ -5,12 +5,14 @@
 //! columns that link them, and which models are tenant-scoped. Everything downstream reads these
 //! types; nothing downstream looks at schema text.
 
+mod describe;
 mod parse;
 mod resolve;
 mod tenancy;
 
 use crate::error::Result;
 
+pub use describe::describe;
 pub use parse::{parse_ast, ast};
 pub use tenancy::{DEFAULT_TENANT_FIELD, likely_tenant_field, tenant_like, undeclared_tenancy_warning};
 
@@ -208,6 +210,16 @@ impl Model {
             FieldKind::Relation(r) if !f.ignored => Some((FieldId(i as u32), f, r)),
             _ => None,
         })
+    }
+
+    /// The key naming a unique criterion in a unique `where`: the field for one field, else the
+    /// `@@id` / `@@unique` name or the field names joined by `_` (`tenantId_email`).
+    pub fn key_name(&self, fields: &[FieldId], name: Option<&str>) -> String {
+        if fields.len() == 1 {
+            return self.field(fields[0]).name.clone();
+        }
+        name.map(str::to_owned)
+            .unwrap_or_else(|| fields.iter().map(|f| self.field(*f).name.as_str()).collect::<Vec<_>>().join("_"))
     }
 
     /// The fields that identify a row: the primary key, else the first unique constraint whose
