@@ -166,7 +166,7 @@ fn guard_for(cx: &Cx, stmt: &Stmt) -> Result<Option<Step>> {
         Rule::OwnShared(shared) => shared,
     };
     // The guard binds only what it uses (a parameter PostgreSQL sees no use of has no type).
-    let (from, selection, mut params) = match &stmt.ast {
+    let (from, selection, params) = match &stmt.ast {
         Statement::Insert(ins) => {
             let columns: Vec<String> = ins.columns.iter().map(|c| sql::split_table_name(c).map(|(_, n)| n.to_owned()).unwrap_or_default()).collect();
             let Some(SetExpr::Values(values)) = ins.source.as_ref().map(|s| s.body.as_ref()) else {
