@@ -52,8 +52,9 @@ export function pgPoolConfig(url: string): Record<string, unknown> {
     }
     config.max = n;
   }
-  if (q.get("pool_timeout") !== null) config.connectionTimeoutMillis = seconds(q.get("pool_timeout") as string, "pool_timeout");
-  if (q.get("connect_timeout") !== null) config.connectionTimeoutMillis = seconds(q.get("connect_timeout") as string, "connect_timeout");
+  // node-postgres has one timeout for waiting on the pool and for connecting: the longer of the two.
+  const timeouts = (["pool_timeout", "connect_timeout"] as const).filter((k) => q.get(k) !== null).map((k) => seconds(q.get(k) as string, k));
+  if (timeouts.length > 0) config.connectionTimeoutMillis = Math.max(...timeouts);
   // TLS as libpq and the native engine read `sslmode`: `require` encrypts without checking the
   // certificate, `verify-ca` / `verify-full` check it (against `sslrootcert` when given). node-postgres
   // cannot fall back to plain text, so `prefer` (the default) connects without TLS.
@@ -70,7 +71,7 @@ export function pgPoolConfig(url: string): Record<string, unknown> {
   } else if (mode !== "disable" && mode !== "prefer" && mode !== "allow") {
     throw new QuarryValidationError("Q2005", `createClient: \`url\`: unknown sslmode ${mode}`, { path: "url" });
   }
-  for (const key of [...NATIVE_ONLY, "sslmode", "sslrootcert", "sslcert"]) q.delete(key);
+  for (const key of [...NATIVE_ONLY, "connect_timeout", "sslmode", "sslrootcert", "sslcert"]) q.delete(key);
   config.connectionString = parsed.toString();
   return config;
 }
