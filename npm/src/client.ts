@@ -6,6 +6,7 @@
 
 import sql from "sql-template-tag";
 import { Engine, type EngineDescription, type EngineOptions, type EngineWarning, type QueryEngine } from "./engine.js";
+import type { SqlDriverAdapter } from "./adapter.js";
 import type { Addon, NativeQueryEvent } from "./native.js";
 import { QuarryError, QuarryValidationError, engineError } from "./errors.js";
 import { Logger, withQueryLog } from "./log.js";
@@ -34,6 +35,8 @@ let fallbackAnnounced = false;
 export interface NativeSupport {
   load(): { addon: Addon } | { reason: string };
   engine(addon: Addon, schema: string, options: EngineOptions, url: string, onQueries?: (events: NativeQueryEvent[]) => void): QueryEngine;
+  /** Where the addon cannot be loaded: a driver adapter for `url` (node-postgres) the client owns, or why not. */
+  fallback(url: string): { adapter: SqlDriverAdapter } | { reason: string };
 }
 let nativeSupport: NativeSupport | undefined;
 
@@ -42,11 +45,15 @@ export function provideNativeSupport(support: NativeSupport): void {
 }
 
 /**
- * The engine for the options: the native addon for `url` (falling back to the WebAssembly engine
- * over `adapter`, when one is given, if the addon cannot be loaded here: said once per process),
- * the WebAssembly engine for `adapter` alone.
+ * The engine for the options: the native addon for `url`; where it cannot be loaded, the
+ * WebAssembly engine over `adapter` when one is given, or else over node-postgres for a PostgreSQL
+ * `url` (said once per process on stderr); the WebAssembly engine for `adapter` alone. `owned` is
+ * an adapter the client created and ends on `$disconnect`.
  */
-function chooseEngine(options: ClientOptions, logger: Logger): { engine: QueryEngine; ready: (models: number) => string } {
+function chooseEngine(
+  options: ClientOptions,
+  logger: Logger,
+): { engine: QueryEngine; ready: (models: number) => string; owned?: SqlDriverAdapter } {
   const engineOptions: EngineOptions = {
     namespace: options.namespace,
     tenantField: options.tenancy?.field,
@@ -68,23 +75,43 @@ function chooseEngine(options: ClientOptions, logger: Logger): { engine: QueryEn
       const engine = (nativeSupport as NativeSupport).engine(native.addon, options.schema, engineOptions, options.url, onQueries);
       return { engine, ready: (n) => `Quarry engine (native) ready: ${n} models, PostgreSQL pool` };
     }
-    if (!options.adapter) {
-      throw new QuarryValidationError(
-        "Q2010",
-        `createClient: the native engine cannot be loaded: ${native.reason}. Pass a driver adapter (\`adapter\`) to use the WebAssembly engine instead.`,
-        { path: "url" },
-      );
+    let given = options.adapter;
+    let owned: SqlDriverAdapter | undefined;
+    let over = "the driver adapter";
+    if (!given) {
+      const postgres = /^postgres(ql)?:\/\//i.test(options.url);
+      const fallback = postgres && nativeSupport ? nativeSupport.fallback(options.url) : undefined;
+      if (!fallback || "reason" in fallback) {
+        const next = fallback
+          ? `; the WebAssembly engine's fallback for a PostgreSQL \`url\` needs node-postgres, and ${fallback.reason}. Install it (\`npm install pg\`) or pass`
+          : ". Pass";
+        throw new QuarryValidationError(
+          "Q2010",
+          `createClient: the native engine cannot be loaded: ${native.reason}${next} a driver adapter (\`adapter\`) to use the WebAssembly engine.`,
+          { path: "url" },
+        );
+      }
+      given = owned = fallback.adapter;
+      over = "node-postgres (pg)";
     }
     if (!fallbackAnnounced) {
       fallbackAnnounced = true;
-      console.warn(`quarry: the native engine cannot be loaded: ${native.reason}; using the WebAssembly engine with the driver adapter`);
+      console.warn(`quarry: the native engine cannot be loaded: ${native.reason}; using the WebAssembly engine over ${over}`);
     }
+    return { ...wasmEngine(options, engineOptions, logger, given), owned };
   }
   if (!options.adapter) {
     throw new QuarryValidationError("Q2005", "createClient: pass `url` (native engine) or `adapter` (WebAssembly engine)", { path: "adapter" });
   }
-  const adapter = logger.enabled("query") ? withQueryLog(logger, options.adapter) : options.adapter;
-  return { engine: new Engine(options.schema, engineOptions, adapter), ready: (n) => `Quarry engine (WebAssembly) ready: ${n} models, adapter ${adapter.adapterName}` };
+  return wasmEngine(options, engineOptions, logger, options.adapter);
+}
+
+function wasmEngine(options: ClientOptions, engineOptions: EngineOptions, logger: Logger, given: SqlDriverAdapter) {
+  const adapter = logger.enabled("query") ? withQueryLog(logger, given) : given;
+  return {
+    engine: new Engine(options.schema, engineOptions, adapter),
+    ready: (n: number) => `Quarry engine (WebAssembly) ready: ${n} models, adapter ${adapter.adapterName}`,
+  };
 }
 
 /** What every view of one client shares. */
@@ -94,6 +121,8 @@ class Core {
   readonly models: string[];
   readonly description: EngineDescription;
   readonly #adapter: ClientOptions["adapter"];
+  /** An adapter the client created itself (the node-postgres fallback for `url`); ended on dispose. */
+  readonly #owned: SqlDriverAdapter | undefined;
 
   constructor(options: ClientOptions) {
     if (typeof options?.schema !== "string") {
@@ -103,9 +132,10 @@ class Core {
       throw new QuarryValidationError("Q2005", "createClient: `rls` must be true or false", { path: "rls" });
     }
     this.logger = new Logger(options.log);
-    const { engine, ready } = chooseEngine(options, this.logger);
+    const { engine, ready, owned } = chooseEngine(options, this.logger);
     this.engine = engine;
     this.#adapter = engine instanceof Engine ? options.adapter : undefined;
+    this.#owned = owned;
     this.description = this.engine.describe();
     this.models = this.description.models;
     this.logger.message("info", ready(this.models.length));
@@ -158,6 +188,7 @@ class Core {
   async dispose(): Promise<void> {
     await this.engine.close();
     await this.#adapter?.dispose?.();
+    await this.#owned?.dispose?.();
   }
 }
 

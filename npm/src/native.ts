@@ -4,12 +4,14 @@
 // text of `{ code, message, meta }` in the rejection's message, exactly as from the Wasm module.
 //
 // Where the addon comes from, first found wins: the file named by QUARRY_NATIVE_LIBRARY; the
-// package's `native/quarry.<platform>.node` (what `scripts/build` puts there); the per-platform
-// package `@quarry/engine-<platform>` (the layout of napi-rs prebuilt packages). When none
-// loads, `loadNative` says why, and the client falls back to the WebAssembly engine.
+// package's `native/quarry.<platform>.node` (what a build from source puts there); the platform
+// package `@quarry/engine-<platform>` (napi-rs's layout: one optional dependency per platform, npm
+// installs the one that fits). When none loads, `loadNative` says why, and the client falls back
+// to the WebAssembly engine.
 
 import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
+import * as nodeModule from "node:module";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { EngineDescription, EngineOptions, EngineWarning, QueryEngine } from "./engine.js";
 import { QuarryInternalError, QuarryPanicError, engineError } from "./errors.js";
@@ -54,7 +56,19 @@ export function platformName(): string {
 
 /** This file runs from dist/npm/src/; `native/` sits at the package's root. */
 export function bundledAddonPath(): string {
-  return fileURLToPath(new URL(`../../../native/quarry.${platformName()}.node`, import.meta.url));
+  return join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "native", `quarry.${platformName()}.node`);
+}
+
+/**
+ * Node's own `require`, resolving from this file, out of bundlers' sight: Turbopack and webpack
+ * resolve `createRequire(import.meta.url)(name)` and `new URL(path, import.meta.url)` at build
+ * time, and replace a name they cannot resolve there (a platform package that is not installed,
+ * the computed name of the one that is, `pg` when it is absent) with a stub that throws, or fail
+ * the build. Node.js itself then loads the addon from node_modules when the app runs.
+ */
+export function nodeRequire(): (id: string) => unknown {
+  const module: { createRequire: typeof nodeModule.createRequire } = process.getBuiltinModule?.("node:module") ?? nodeModule;
+  return module.createRequire(import.meta.url);
 }
 
 let loaded: { addon: Addon } | { reason: string } | undefined;
@@ -62,7 +76,7 @@ let loaded: { addon: Addon } | { reason: string } | undefined;
 /** The addon, or why it cannot be loaded on this platform (tried once per process). */
 export function loadNative(): { addon: Addon } | { reason: string } {
   if (loaded) return loaded;
-  const require = createRequire(import.meta.url);
+  const require = nodeRequire();
   const override = process.env.QUARRY_NATIVE_LIBRARY;
   const candidates = override ? [override] : [bundledAddonPath(), `@quarry/engine-${platformName()}`];
   const reasons: string[] = [];

@@ -189,7 +189,8 @@ export interface ClientOptions {
   /**
    * A PostgreSQL URL for the native engine (Node): `postgres://user:pass@host:5432/db` with
    * Prisma's parameters (`connection_limit`, `pool_timeout`, `connect_timeout`, `sslmode`,
-   * `pgbouncer=true`, `schema`). The native addon connects itself, with its own pool.
+   * `pgbouncer=true`, `schema`). The native addon connects itself, with its own pool. Where the
+   * addon cannot be loaded, the WebAssembly engine runs over node-postgres (`pg`) for this URL.
    */
   url?: string;
   /**

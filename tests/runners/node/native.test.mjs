@@ -1,8 +1,9 @@
 // What is particular to the native addon: `$disconnect` closes its pool and lets the process end;
 // the same query log events as the WebAssembly engine over node-postgres; a panic becomes an error
 // and the engine goes on; and when the addon cannot be loaded the client says so once and falls
-// back to the WebAssembly engine over the driver adapter it was given (or fails with a code when
-// none was). Processes that must start clean run as children.
+// back to the WebAssembly engine over the driver adapter it was given, or over node-postgres for a
+// PostgreSQL url alone (or fails with a code for another url). Processes that must start clean run
+// as children.
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -205,7 +206,7 @@ describe("native addon", () => {
     assert.equal(typeof (await store.client().account.count()), "number");
   });
 
-  check("without the addon: said once, then the WebAssembly engine over the given adapter", async () => {
+  check("without the addon: said once, then the WebAssembly engine over the given adapter, or over pg for a url alone", async () => {
     const code = `
       import { createClient } from "quarry";
       import { pgAdapter } from "quarry/adapters/pg";
@@ -217,10 +218,13 @@ describe("native addon", () => {
       const a = createClient(options);
       const b = createClient(options);
       console.log("counts " + (await a.account.count()) + " " + (await b.account.count()));
+      const c = createClient({ schema, url: ${JSON.stringify(DATABASE_URL)}, namespace: ${JSON.stringify(store.namespace)}, log: ["info"] });
+      console.log("without adapter: " + (await c.account.count()));
+      await c.$disconnect();
       try {
-        createClient({ schema, url: ${JSON.stringify(DATABASE_URL)} });
+        createClient({ schema, url: "mysql://root@127.0.0.1:3306/test" });
       } catch (e) {
-        console.log("without adapter: " + e.code + " " + e.meta.path);
+        console.log("mysql url without adapter: " + e.code + " " + e.meta.path);
       }
       await pool.end();
     `;
@@ -230,7 +234,8 @@ describe("native addon", () => {
     assert.equal(said.length, 1, child.stderr);
     assert.match(said[0], /\/nonexistent\/quarry\.node does not exist/);
     assert.match(child.stdout, /Quarry engine \(WebAssembly\) ready/);
-    assert.match(child.stdout, /counts (\d+) \1/);
-    assert.match(child.stdout, /without adapter: Q2010 url/);
+    assert.match(child.stdout, /counts (\d+) \1\n(.*\n)*without adapter: \1\n/);
+    assert.match(child.stdout, /Quarry engine \(WebAssembly\) ready: \d+ models, adapter pg\n/);
+    assert.match(child.stdout, /mysql url without adapter: Q2010 url/);
   });
 });
