@@ -18,6 +18,9 @@ pub mod codes {
     pub const SCHEMA_SYNTAX: &str = "Q1001";
     /// The schema parses but is not valid (unknown type, broken relation, ...).
     pub const SCHEMA_INVALID: &str = "Q1002";
+    /// The schema is valid Prisma but uses something Quarry does not support: another database
+    /// provider, `view` or `type` blocks, `@@schema` / multiple schemas. `meta.line`, `meta.column`.
+    pub const SCHEMA_UNSUPPORTED: &str = "Q1003";
 
     // Request validation. `meta.path` holds the JSON path of the mistake.
     /// The request is not valid JSON or not a JSON object where one is required.
