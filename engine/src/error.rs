@@ -84,6 +84,18 @@ pub mod codes {
     /// Write conflict or deadlock; retry the transaction.
     pub const SERIALIZATION_FAILURE: &str = "P2034";
 
+    // Schema migrations (`db push`, `migrate dev`, `migrate deploy`).
+    /// A change would lose data and data loss was not accepted; `meta.risks` lists what.
+    pub const MIGRATION_DATA_LOSS: &str = "Q5001";
+    /// A change cannot run on the data in the database; `meta.risks` lists what.
+    pub const MIGRATION_UNEXECUTABLE: &str = "Q5002";
+    /// The database differs from what its migrations create (drift); `meta.differences`.
+    pub const MIGRATION_DRIFT: &str = "Q5003";
+    /// A statement failed while migrating; `meta.sqlstate`, `meta.migration`, `meta.statement`.
+    pub const MIGRATION_FAILED: &str = "Q5004";
+    /// The migration history in the database and the migration files disagree.
+    pub const MIGRATION_HISTORY: &str = "Q5005";
+
     // Warnings (never errors: a host logs them, see [`super::Warning`]).
     /// Row-level security mode is on but the connected role is a superuser (RLS never applies).
     pub const RLS_SUPERUSER: &str = "W3001";

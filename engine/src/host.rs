@@ -146,6 +146,11 @@ impl<D: Driver> Host<D> {
         crate::ddl::create_statements(self.engine.schema(), self.engine.options().namespace.as_deref())
     }
 
+    /// A schema migration command (`db push`, `migrate`, `rls`; see [`crate::migrate::run`]).
+    pub async fn migrate(&self, command: &Json) -> Result<Json> {
+        crate::migrate::run(&self.engine, &self.driver, command).await
+    }
+
     fn envelope<'a>(&self, envelope: &'a Json) -> Result<Envelope<'a>> {
         let root = Path::root("envelope");
         let obj = object(envelope, &root)?;
