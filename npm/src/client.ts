@@ -9,6 +9,7 @@ import { Engine, type EngineOptions, type QueryEngine } from "./engine.js";
 import type { Addon, NativeQueryEvent } from "./native.js";
 import { QuarryError, QuarryValidationError } from "./errors.js";
 import { Logger, withQueryLog } from "./log.js";
+import { clientNamespace } from "./namespace.js";
 import { type CallContext, type PendingRequest, QuarryPromise, requestOf } from "./promise.js";
 import {
   ACTIONS,
@@ -48,7 +49,7 @@ export function provideNativeSupport(support: NativeSupport): void {
  */
 function chooseEngine(options: ClientOptions, logger: Logger): { engine: QueryEngine; ready: (models: number) => string } {
   const engineOptions: EngineOptions = {
-    namespace: options.namespace,
+    namespace: clientNamespace(options),
     tenantField: options.tenancy?.field,
     maxTake: options.limits?.maxTake,
     maxDepth: options.limits?.maxDepth,

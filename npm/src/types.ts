@@ -190,7 +190,10 @@ export interface ClientOptions {
     /** The tenant field's name, when it is not `tenantId` (or the schema's `generator quarry`). */
     field?: string;
   };
-  /** The PostgreSQL schema the tables live in; unqualified names (the search path) otherwise. */
+  /**
+   * The PostgreSQL schema the tables live in (`?schema=` in `url` says the same; they must agree);
+   * unqualified names (the search path) when neither is given.
+   */
   namespace?: string;
   limits?: { maxTake?: number; maxDepth?: number };
   /** `['query', 'info', 'warn', 'error']` print to stdout; `{ level, emit: 'event' }` goes to `$on`. */
