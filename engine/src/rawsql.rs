@@ -154,21 +154,15 @@ pub fn plan(schema: &Schema, namespace: Option<&str>, ctx: &TenantContext, req: 
 /// a `WITH` query defines anywhere in the statement) is left to the search path, and `None` means
 /// the text runs unchanged.
 fn qualify(schema: &Schema, namespace: &str, text: &str) -> Option<sqlparser::ast::Statement> {
-    use sqlparser::ast::{Ident, ObjectName, ObjectNamePart, Query, TableFactor, Visit, VisitMut, Visitor, VisitorMut};
+    use sqlparser::ast::{Ident, ObjectName, ObjectNamePart, Query, TableFactor, VisitMut, VisitorMut};
     use std::ops::ControlFlow;
 
     /// A name as PostgreSQL reads it: quoted as written, unquoted folded to lower case.
     fn read(i: &Ident) -> String {
         if i.quote_style.is_some() { i.value.clone() } else { i.value.to_lowercase() }
     }
-    struct Ctes(Vec<String>);
-    impl Visitor for Ctes {
-        type Break = ();
-        fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<()> {
-            self.0.extend(q.with.iter().flat_map(|w| &w.cte_tables).map(|cte| read(&cte.alias.name)));
-            ControlFlow::Continue(())
-        }
-    }
+    // One pass (each visitor type costs the module a copy of the tree walk): a query's WITH names
+    // are seen before anything that could refer to them.
     struct Qualify<'a> {
         tables: Vec<&'a str>,
         ctes: Vec<String>,
@@ -179,6 +173,10 @@ fn qualify(schema: &Schema, namespace: &str, text: &str) -> Option<sqlparser::as
     }
     impl VisitorMut for Qualify<'_> {
         type Break = ();
+        fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<()> {
+            self.ctes.extend(q.with.iter().flat_map(|w| &w.cte_tables).map(|cte| read(&cte.alias.name)));
+            ControlFlow::Continue(())
+        }
         fn pre_visit_table_factor(&mut self, t: &mut TableFactor) -> ControlFlow<()> {
             if let TableFactor::Table { args: Some(_), .. } = t {
                 self.function_next = true;
@@ -209,9 +207,7 @@ fn qualify(schema: &Schema, namespace: &str, text: &str) -> Option<sqlparser::as
             }
         }
     }
-    let mut ctes = Ctes(Vec::new());
-    let _ = Visit::visit(&ast, &mut ctes);
-    let mut q = Qualify { tables, ctes: ctes.0, namespace, function_next: false, changed: false };
+    let mut q = Qualify { tables, ctes: Vec::new(), namespace, function_next: false, changed: false };
     let _ = VisitMut::visit(&mut ast, &mut q);
     q.changed.then_some(ast)
 }
