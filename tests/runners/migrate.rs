@@ -463,6 +463,18 @@ async fn concurrent_deploys_apply_a_migration_once() {
     assert_eq!(scalar(&d, &format!("SELECT (to_regclass('\"{ns}\".\"Extra\"') IS NULL)::text")).await, "true");
     let history = h.migrate(&json!({ "command": "history" })).await.expect("history");
     assert_eq!(history["migrations"].as_array().map(Vec::len), Some(1));
+    // A migration that ends the transaction itself would apply half of it without its history row.
+    let committing = "CREATE TABLE \"Half\" (id int);\nCOMMIT;";
+    let e = h
+        .migrate(&json!({ "command": "deploy", "migration": { "name": "3_commit", "sql": committing, "checksum": "x" } }))
+        .await
+        .expect_err("refused");
+    assert_eq!((e.code(), e.meta()["statement"].as_u64()), ("Q5004", Some(2)), "{e:?}");
+    assert_eq!(scalar(&d, &format!("SELECT (to_regclass('\"{ns}\".\"Half\"') IS NULL)::text")).await, "true");
+    fresh(&d, &ns).await;
+    // Deploying into a schema that does not exist yet creates it and the history table first.
+    assert!(deploy(&h, "1_init", &script).await);
+    assert_eq!(scalar(&d, &format!("SELECT count(*)::text FROM \"{ns}\".\"_prisma_migrations\"")).await, "1");
     fresh(&d, &ns).await;
 }
 

@@ -231,14 +231,39 @@ pub struct MigrationFile {
     pub checksum: String,
 }
 
+/// Statements that end or start a transaction: a migration already runs in one, and a COMMIT in
+/// it would apply part of the migration without its history row.
+fn transaction_control(stmt: &str) -> Option<String> {
+    let dialect = PostgreSqlDialect {};
+    let tokens = Tokenizer::new(&dialect, stmt).tokenize().ok()?;
+    let first = tokens.iter().find(|t| !matches!(t, Token::Whitespace(_)))?;
+    match first {
+        Token::Word(w) if w.quote_style.is_none() => {
+            let word = w.value.to_uppercase();
+            ["BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "PREPARE"].contains(&word.as_str()).then_some(word)
+        }
+        _ => None,
+    }
+}
+
 /// Applies one migration unless the history already has it: in one transaction with its history
 /// row, under Prisma's advisory lock, so two deploys at once apply it once. Whether it ran.
 pub async fn deploy_one<D: Driver>(driver: &D, namespace: &str, m: &MigrationFile) -> Result<bool> {
     let statements = split(&m.sql).map_err(|e| e.with_meta("migration", m.name.clone()))?;
+    if let Some((i, word)) = statements.iter().enumerate().find_map(|(i, s)| transaction_control(s).map(|w| (i, w))) {
+        return Err(Error::new(
+            codes::MIGRATION_FAILED,
+            format!("migration {}: statement {} is {word}: each migration runs in one transaction of its own; remove it", m.name, i + 1),
+        )
+        .with_meta("migration", m.name.clone())
+        .with_meta("statement", i + 1));
+    }
     let tx = driver.begin(None).await.map_err(|e| database_error(e, "starting a transaction"))?;
     let result = async {
         tx.query(LOCK_SQL, &[]).await.map_err(|e| database_error(e, "waiting for other migrations"))?;
+        ensure_namespace(&tx, namespace).await?;
         search_path(&tx, namespace).await?;
+        tx.execute(HISTORY_DDL, &[]).await.map_err(|e| database_error(e, "creating the migration history table"))?;
         let done = read_history(&tx).await?;
         if let Some(failed) = done.iter().find(|a| !a.finished && !a.rolled_back) {
             return Err(Error::new(
@@ -286,5 +311,12 @@ mod tests {
         assert!(parts[1].ends_with("LANGUAGE sql"));
         assert_eq!(split("SELECT 'é'; SELECT 2").unwrap(), ["SELECT 'é'", "SELECT 2"]);
         assert!(split("  -- nothing\n").unwrap().is_empty());
+    }
+
+    #[test]
+    fn transaction_control_is_recognised() {
+        for (stmt, word) in [("BEGIN", Some("BEGIN")), ("-- done\ncommit", Some("COMMIT")), ("start transaction", Some("START")), ("SELECT 1", None), ("\"begin\"", None)] {
+            assert_eq!(transaction_control(stmt).as_deref(), word, "{stmt}");
+        }
     }
 }

@@ -12,6 +12,9 @@ import { ToolEngine, offlineAdapter } from "./engine.js";
 /** A mistake on the command line (exit code 2). */
 export class UsageError extends Error {}
 
+/** A failure that is not the engine's, such as a missing file (exit code 1, no stack). */
+export class Failure extends Error {}
+
 /** What a command module exports; the dispatcher loads it only when the command runs. */
 export interface Command {
   summary: string;
@@ -89,10 +92,10 @@ export function readSchema(given: string | undefined): Schema {
   }
   path ??= ["prisma/schema.prisma", "schema.prisma"].find((p) => existsSync(p));
   if (!path) {
-    throw new QuarryError("Q1001", "No schema found: pass --schema path/to/schema.prisma (looked for prisma/schema.prisma and schema.prisma).");
+    throw new Failure("No schema found: pass --schema path/to/schema.prisma (looked for prisma/schema.prisma and schema.prisma).");
   }
   const full = resolve(path);
-  if (!existsSync(full)) throw new QuarryError("Q1001", `The schema file ${path} does not exist.`);
+  if (!existsSync(full)) throw new Failure(`The schema file ${path} does not exist.`);
   loadEnv(full);
   return { path: full, shown: relative(process.cwd(), full) || full, text: readFileSync(full, "utf8") };
 }
@@ -207,6 +210,11 @@ export function report(e: unknown, schema?: Schema): number {
     }
     return 1;
   }
+  if (e instanceof Failure) {
+    process.stderr.write(`Error: ${e.message}\n`);
+    return 1;
+  }
+  // Not ours to explain (a file that cannot be written, ...): everything there is to know.
   process.stderr.write(`Error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   return 1;
 }

@@ -134,7 +134,7 @@ describe("quarry (the command line)", () => {
     assert.match(mysql.stderr, /prisma\/schema.prisma:2:3/);
     const missing = await quarry(p, ["validate", "--schema", "nope.prisma"]);
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /The schema file nope.prisma does not exist/);
+    assert.equal(missing.stderr, "Error: The schema file nope.prisma does not exist.\n");
   });
 
   test("sql prints what a request compiles to, under a tenant or not", async () => {
