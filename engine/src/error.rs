@@ -22,6 +22,9 @@ pub mod codes {
     /// refers to the tenant model without being scoped or declared global, an undeclared optional
     /// tenant field, a contradictory declaration. `meta.line`, `meta.column`.
     pub const TENANCY_INVALID: &str = "Q1003";
+    /// The schema is valid Prisma but uses something Quarry does not support: another database
+    /// provider, `view` or `type` blocks, `@@schema` / multiple schemas. `meta.line`, `meta.column`.
+    pub const SCHEMA_UNSUPPORTED: &str = "Q1004";
 
     // Request validation. `meta.path` holds the JSON path of the mistake.
     /// The request is not valid JSON or not a JSON object where one is required.
@@ -87,6 +90,18 @@ pub mod codes {
     pub const RECORD_NOT_FOUND: &str = "P2025";
     /// Write conflict or deadlock; retry the transaction.
     pub const SERIALIZATION_FAILURE: &str = "P2034";
+
+    // Schema migrations (`db push`, `migrate dev`, `migrate deploy`).
+    /// A change would lose data and data loss was not accepted; `meta.risks` lists what.
+    pub const MIGRATION_DATA_LOSS: &str = "Q5001";
+    /// A change cannot run on the data in the database; `meta.risks` lists what.
+    pub const MIGRATION_UNEXECUTABLE: &str = "Q5002";
+    /// The database differs from what its migrations create (drift); `meta.differences`.
+    pub const MIGRATION_DRIFT: &str = "Q5003";
+    /// A statement failed while migrating; `meta.sqlstate`, `meta.migration`, `meta.statement`.
+    pub const MIGRATION_FAILED: &str = "Q5004";
+    /// The migration history in the database and the migration files disagree.
+    pub const MIGRATION_HISTORY: &str = "Q5005";
 
     // Warnings (never errors: a host logs them, see [`super::Warning`]).
     /// Row-level security mode is on but the connected role is a superuser (RLS never applies).

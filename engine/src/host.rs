@@ -203,6 +203,11 @@ impl<D: Driver> Host<D> {
         Ok(statements)
     }
 
+    /// A schema migration command (`db push`, `migrate`, `rls`; see [`crate::migrate::run`]).
+    pub async fn migrate(&self, command: &Json) -> Result<Json> {
+        crate::migrate::run(&self.engine, &self.driver, command).await
+    }
+
     fn envelope<'a>(&self, envelope: &'a Json) -> Result<Envelope<'a>> {
         let root = Path::root("envelope");
         let obj = object(envelope, &root)?;

@@ -12,6 +12,7 @@
 //! - [`exec`]: drives a plan over a driver, shapes rows into JSON
 //! - [`rawsql`]: raw SQL requests (`queryRaw`, `executeRaw`), scoped by `scope::raw`
 //! - [`ddl`]: CREATE statements and RLS policies from a schema
+//! - [`migrate`]: a database brought to a schema: differences, migrations, their history
 //! - [`error`]: one error type with stable codes
 //!
 //! [`host`] is the entry point the bindings (Wasm, Node addon) share: JSON envelopes in, JSON out.
@@ -20,6 +21,7 @@ pub mod ddl;
 pub mod error;
 pub mod exec;
 pub mod host;
+pub mod migrate;
 pub mod plan;
 pub mod query;
 pub mod rawsql;

@@ -10,6 +10,7 @@ import type { SqlDriverAdapter } from "./adapter.js";
 import type { Addon, NativeQueryEvent } from "./native.js";
 import { QuarryError, QuarryValidationError, engineError } from "./errors.js";
 import { Logger, withQueryLog } from "./log.js";
+import { clientNamespace } from "./namespace.js";
 import { type CallContext, type PendingRequest, QuarryPromise, requestOf } from "./promise.js";
 import {
   ACTIONS,
@@ -55,7 +56,7 @@ function chooseEngine(
   logger: Logger,
 ): { engine: QueryEngine; ready: (models: number) => string; owned?: SqlDriverAdapter } {
   const engineOptions: EngineOptions = {
-    namespace: options.namespace,
+    namespace: clientNamespace(options),
     tenantField: options.tenancy?.field,
     maxTake: options.limits?.maxTake,
     maxDepth: options.limits?.maxDepth,

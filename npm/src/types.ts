@@ -209,7 +209,10 @@ export interface ClientOptions {
    * role without SUPERUSER and BYPASSRLS; the client warns (`W3001`, `W3002`) when it is not.
    */
   rls?: boolean;
-  /** The PostgreSQL schema the tables live in; unqualified names (the search path) otherwise. */
+  /**
+   * The PostgreSQL schema the tables live in (`?schema=` in `url` says the same; they must agree);
+   * unqualified names (the search path) when neither is given.
+   */
   namespace?: string;
   limits?: { maxTake?: number; maxDepth?: number };
   /** `['query', 'info', 'warn', 'error']` print to stdout; `{ level, emit: 'event' }` goes to `$on`. */

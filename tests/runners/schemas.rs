@@ -107,3 +107,53 @@ async fn accepted_schemas_create_their_tables_on_postgresql() {
         assert_eq!(tables, expected_tables, "{stem}: tables created");
     }
 }
+
+/// What Quarry refuses rather than translate wrongly: other database providers, views, composite
+/// types and several PostgreSQL schemas. Each construct is placed after a varying number of
+/// ordinary models, and the error must be `Q1004` at the construct's own line and column.
+#[test]
+fn unsupported_features_are_refused_at_their_line() {
+    let filler = |prefix: &str, n: usize| -> String { (0..n).map(|i| format!("model {prefix}{i} {{\n  id Int @id\n}}\n")).collect() };
+    // (what is tried, the text, where the error must point: the line's text and a fragment of the message)
+    let cases: Vec<(&str, String, &str, &str)> = [
+        ("mysql", "mysql"),
+        ("sqlite", "sqlite"),
+        ("sqlserver", "sqlserver"),
+        ("mongodb", "mongodb"),
+        ("cockroachdb", "cockroachdb"),
+    ]
+    .into_iter()
+    .map(|(p, fragment)| (p, format!("datasource db {{\n  url = env(\"X\")\n  provider = \"{p}\"\n}}\n"), "  provider = ", fragment))
+    .chain([
+        ("view", "view Totals {\n  id    Int @unique\n  total Int\n}\n".to_owned(), "view Totals {", "views are not supported"),
+        ("type", "type Address {\n  street String\n}\n".to_owned(), "type Address {", "composite types"),
+        ("model @@schema", "model Audit {\n  id Int @id\n  @@schema(\"audit\")\n}\n".to_owned(), "  @@schema(\"audit\")", "@@schema"),
+        ("enum @@schema", "enum Level {\n  LOW\n  @@schema(\"audit\")\n}\n".to_owned(), "  @@schema(\"audit\")", "@@schema"),
+        (
+            "schemas",
+            "datasource db {\n  provider = \"postgresql\"\n  schemas  = [\"public\", \"audit\"]\n}\n".to_owned(),
+            "  schemas  = ",
+            "multiple schemas",
+        ),
+    ])
+    .collect();
+    for (what, construct, at, fragment) in &cases {
+        for before in [0, 1, 3] {
+            let text = format!("{}{construct}{}", filler("Before", before), filler("After", 2));
+            let (line, column) = text
+                .lines()
+                .enumerate()
+                .find(|(_, l)| l.starts_with(at))
+                .map(|(i, l)| (i as u64 + 1, (l.len() - l.trim_start().len()) as u64 + 1))
+                .unwrap_or_else(|| panic!("{what}: {at:?} not in the text"));
+            let e = Schema::parse(&text).err().unwrap_or_else(|| panic!("{what}: accepted\n{text}"));
+            assert_eq!(e.code(), "Q1004", "{what}: {e:?}");
+            assert!(e.message().contains(fragment), "{what}: {e:?}");
+            assert_eq!((e.meta()["line"].as_u64(), e.meta()["column"].as_u64()), (Some(line), Some(column)), "{what}: {e:?}\n{text}");
+        }
+    }
+    // PostgreSQL, spelled either way, is accepted.
+    for p in ["postgresql", "postgres"] {
+        Schema::parse(&format!("datasource db {{\n  provider = \"{p}\"\n}}\n{}", filler("M", 1))).unwrap_or_else(|e| panic!("{p}: {e:?}"));
+    }
+}

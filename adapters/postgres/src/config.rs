@@ -107,6 +107,15 @@ impl ConnectionOptions {
                 other => return Err(invalid(format!("unknown parameter {other}"))),
             }
         }
+        // Unqualified names resolve in `schema` first, as with Prisma (public stays behind it, for
+        // extensions' types and functions): raw SQL naming other tables of that schema finds them.
+        // PgBouncer in transaction mode refuses startup options; the engine's own SQL names the
+        // schema's tables with their schema anyway.
+        if options.schema != "public" && !options.pgbouncer {
+            let quoted = format!("\"{}\"", options.schema.replace('"', "\"\""));
+            let escaped = format!("{quoted},public").replace('\\', "\\\\").replace(' ', "\\ ");
+            options.pg.options(format!("-c search_path={escaped}"));
+        }
         options.pg.connect_timeout(options.connect_timeout);
         options.pg.ssl_mode(match options.ssl_mode {
             SslMode::Disable => tokio_postgres::config::SslMode::Disable,

@@ -182,6 +182,20 @@ async fn the_pool_times_out() {
 }
 
 #[tokio::test]
+async fn the_url_schema_comes_first_on_the_search_path() {
+    // An awkward name: a space and a double quote survive the startup option's escaping.
+    let ns = format!("drv search \"path\" {}", std::process::id());
+    let encoded = ns.replace(' ', "%20").replace('"', "%22");
+    let d = PgDriver::connect(&url(&format!("schema={encoded}"))).await.expect("connect");
+    let rs = d.query("SHOW search_path", &[]).await.expect("show");
+    let quoted = format!("\"{}\"", ns.replace('"', "\"\""));
+    assert_eq!(rs.rows[0][0], DbValue::Text(format!("{quoted},public")));
+    // The default schema and PgBouncer mode leave the server's search path alone.
+    let plain = PgDriver::connect(&url("")).await.expect("connect");
+    assert_eq!(plain.query("SHOW search_path", &[]).await.expect("show").rows[0][0], DbValue::Text("\"$user\", public".into()));
+}
+
+#[tokio::test]
 async fn pgbouncer_mode_uses_unnamed_statements() {
     let d = PgDriver::connect(&url("pgbouncer=true")).await.unwrap();
     for i in 0..3 {

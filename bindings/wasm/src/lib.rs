@@ -51,6 +51,19 @@ pub fn cancel_task(id: u32) {
     tasks::cancel(id)
 }
 
+/// Schema migrations, in the build for the command line only (`--features migrate`): the module
+/// that applications load stays without them.
+#[cfg(feature = "migrate")]
+#[wasm_bindgen]
+impl QuarryEngine {
+    /// Runs a schema migration command (`db push`, `migrate`, `rls`; JSON text, see
+    /// `quarry_engine::migrate`). Returns a task id.
+    pub fn migrate(&self, command: String) -> u32 {
+        let host = Rc::clone(&self.host);
+        tasks::spawn(async move { host.migrate(&parse(&command, "migration command")?).await })
+    }
+}
+
 /// Panics on purpose, so tests can check that a panic reaches the caller as an error.
 #[wasm_bindgen(js_name = debugPanic)]
 pub fn debug_panic(message: &str) {

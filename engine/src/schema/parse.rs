@@ -1,8 +1,9 @@
 //! Schema text -> syntax tree. A hand-written lexer and recursive-descent parser for the Prisma
-//! schema language: `datasource`, `generator`, `model`, `enum` (and `view` / `type` blocks, kept
-//! as models), fields with `?` / `[]`, `@attributes` and `@@block attributes` with positional and
-//! named arguments, function calls and lists, and `//` / `///` comments (`///` becomes the
-//! documentation of what follows). Errors carry the line and column and say what was expected.
+//! schema language: `datasource`, `generator`, `model`, `enum` (and `view` / `type` blocks, read
+//! so that the resolver refuses them at their line), fields with `?` / `[]`, `@attributes` and
+//! `@@block attributes` with positional and named arguments, function calls and lists, and `//` /
+//! `///` comments (`///` becomes the documentation of what follows). Errors carry the line and
+//! column and say what was expected.
 
 use crate::error::{Error, Result, codes};
 

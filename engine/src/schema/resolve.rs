@@ -13,11 +13,23 @@ pub(super) fn invalid_at(span: Span, message: impl Into<String>) -> Error {
 }
 
 fn invalid(span: Span, message: impl Into<String>) -> Error {
+    at(codes::SCHEMA_INVALID, span, message)
+}
+
+/// Valid Prisma that Quarry refuses rather than translate wrongly.
+fn unsupported(span: Span, message: impl Into<String>) -> Error {
+    at(codes::SCHEMA_UNSUPPORTED, span, message)
+}
+
+fn at(code: &'static str, span: Span, message: impl Into<String>) -> Error {
     let message = message.into();
-    Error::new(codes::SCHEMA_INVALID, format!("line {}, column {}: {message}", span.line, span.column))
+    Error::new(code, format!("line {}, column {}: {message}", span.line, span.column))
         .with_meta("line", span.line)
         .with_meta("column", span.column)
 }
+
+const ONE_SCHEMA: &str = "Quarry keeps every table in one PostgreSQL schema, chosen by `?schema=` in the URL or the client's \
+     `namespace` option";
 
 fn config_value(e: &Expr) -> ConfigValue {
     match e {
@@ -104,8 +116,16 @@ pub fn resolve(ast: &ast::SchemaAst, options: &SchemaOptions) -> Result<Schema> 
                 properties: b.properties.iter().map(|(k, v, _)| ConfigProperty { key: k.clone(), value: config_value(v) }).collect(),
             }),
             Block::Enum(e) => enum_asts.push(e),
+            Block::Model(m) if m.is_view => {
+                return Err(unsupported(
+                    m.span,
+                    format!("view {}: views are not supported (it would be read as a table); query the view with $queryRaw", m.name),
+                ));
+            }
             Block::Model(m) => model_asts.push(m),
-            Block::CompositeType(_) => {}
+            Block::CompositeType(t) => {
+                return Err(unsupported(t.span, format!("type {}: composite types exist on MongoDB only, which Quarry does not support", t.name)));
+            }
         }
     }
 
@@ -131,7 +151,7 @@ pub fn resolve(ast: &ast::SchemaAst, options: &SchemaOptions) -> Result<Schema> 
     }
     resolve_relations(&model_asts, &mut models)?;
     for (m, a) in models.iter().zip(&model_asts) {
-        if m.primary_key.is_none() && m.uniques.is_empty() && !m.ignored && !a.is_view {
+        if m.primary_key.is_none() && m.uniques.is_empty() && !m.ignored {
             return Err(invalid(a.span, format!("model {} needs an @id, @@id, @unique or @@unique (or @@ignore)", m.name)));
         }
     }
@@ -156,12 +176,28 @@ fn resolve_datasource(b: &ast::ConfigBlock) -> Result<Datasource> {
         match (key.as_str(), value) {
             ("provider", Expr::String(p)) => {
                 provider = Some(match p.as_str() {
-                    "postgresql" | "postgres" | "cockroachdb" => Provider::Postgresql,
-                    "mysql" => Provider::Mysql,
-                    "sqlite" => Provider::Sqlite,
-                    other => return Err(invalid(*span, format!("provider \"{other}\" is not supported; expected postgresql, mysql or sqlite"))),
+                    "postgresql" | "postgres" => Provider::Postgresql,
+                    "mysql" => {
+                        return Err(unsupported(
+                            *span,
+                            "provider \"mysql\" is not supported yet: Quarry runs on PostgreSQL only for now (MySQL support is planned); \
+                             use provider = \"postgresql\"",
+                        ));
+                    }
+                    "cockroachdb" => {
+                        return Err(unsupported(
+                            *span,
+                            "provider \"cockroachdb\" is not supported: CockroachDB's SQL, types and DDL differ from PostgreSQL's, and \
+                             Quarry runs on PostgreSQL only",
+                        ));
+                    }
+                    other @ ("sqlite" | "sqlserver" | "mongodb") => {
+                        return Err(unsupported(*span, format!("provider \"{other}\" is not supported: Quarry runs on PostgreSQL only")));
+                    }
+                    other => return Err(invalid(*span, format!("provider \"{other}\" is not a Prisma provider; expected \"postgresql\""))),
                 })
             }
+            ("schemas", _) => return Err(unsupported(*span, format!("multiple schemas (`schemas`) are not supported: {ONE_SCHEMA}"))),
             ("provider", _) => return Err(invalid(*span, "provider must be a string")),
             ("relationMode" | "referentialIntegrity", Expr::String(m)) => {
                 relation_mode = match m.as_str() {
@@ -187,7 +223,7 @@ fn resolve_enum(e: &ast::EnumAst) -> Result<Enum> {
     for a in &e.attributes {
         match a.name.as_str() {
             "map" => db_name = string_arg(a, "name", Some(0))?.ok_or_else(|| invalid(a.span, "@@map needs a name"))?,
-            "schema" => {}
+            "schema" => return Err(unsupported(a.span, format!("enum {}: @@schema is not supported: {ONE_SCHEMA}", e.name))),
             other => return Err(invalid(a.span, format!("unknown attribute @@{other} on enum {}", e.name))),
         }
     }
@@ -428,7 +464,8 @@ fn resolve_model(
             }
             "map" => db_name = string_arg(a, "name", Some(0))?.ok_or_else(|| invalid(a.span, "@@map needs a name"))?,
             "ignore" => ignored = true,
-            "schema" | "shardKey" => {}
+            "schema" => return Err(unsupported(a.span, format!("model {}: @@schema is not supported: {ONE_SCHEMA}", m.name))),
+            "shardKey" => {}
             other => return Err(invalid(a.span, format!("unknown attribute @@{other} on model {}", m.name))),
         }
     }

@@ -162,7 +162,7 @@ fn parse_error(e: sqlparser::parser::ParserError) -> Error {
 /// Exactly one SELECT, INSERT, UPDATE or DELETE, parsed as PostgreSQL. Only the parser's entry
 /// points for these are called, so the rest of the parser (DDL and every other statement) stays
 /// out of the Wasm module; any other statement is refused by its first keyword.
-fn parse_one(text: &str) -> Result<Statement> {
+pub(crate) fn parse_one(text: &str) -> Result<Statement> {
     use sqlparser::keywords::Keyword;
     use sqlparser::tokenizer::Token;
     let dialect = PostgreSqlDialect {};
