@@ -147,9 +147,9 @@ export function shownUrl(url: string): string {
   }
 }
 
-/** An engine that never connects (validate, sql, printing rls). */
-export function offlineEngine(schema: Schema, namespace?: string): ToolEngine {
-  return new ToolEngine(schema.text, { namespace }, offlineAdapter());
+/** An engine that never connects (validate, sql, printing rls, tenancy); `tenantField` as the client's. */
+export function offlineEngine(schema: Schema, namespace?: string, tenantField?: string): ToolEngine {
+  return new ToolEngine(schema.text, { namespace, tenantField }, offlineAdapter());
 }
 
 export interface Connected {
@@ -159,7 +159,7 @@ export interface Connected {
 }
 
 /** The engine over a node-postgres pool to the URL. */
-export async function connect(schema: Schema, url: string): Promise<Connected> {
+export async function connect(schema: Schema, url: string, tenantField?: string): Promise<Connected> {
   type PgModule = { default: { Pool: new (config: object) => PgPool } };
   type PgPool = { on(event: "error", listener: (e: Error) => void): void; end(): Promise<void> };
   let pg: PgModule;
@@ -176,7 +176,7 @@ export async function connect(schema: Schema, url: string): Promise<Connected> {
   const pool = new pg.default.Pool({ connectionString: url, max: 2 });
   // A connection the server ends (restart, failover) must not end the process unheard.
   pool.on("error", () => {});
-  const engine = new ToolEngine(schema.text, { namespace }, pgAdapter(pool as never));
+  const engine = new ToolEngine(schema.text, { namespace, tenantField }, pgAdapter(pool as never));
   return { engine, namespace: namespace ?? "public", close: () => pool.end() };
 }
 

@@ -83,13 +83,22 @@ export class ToolEngine {
   readonly #engine: wasm.QuarryEngine;
 
   /** Throws the schema's error (with `meta.line` / `meta.column`) when it is not valid. */
-  constructor(schema: string, options: { namespace?: string }, adapter: SqlDriverAdapter) {
+  constructor(schema: string, options: { namespace?: string; tenantField?: string }, adapter: SqlDriverAdapter) {
     load();
     this.#engine = call(() => new wasm.QuarryEngine(schema, JSON.stringify(options), adapter));
   }
 
-  describe(): { models: string[] } {
+  describe(): {
+    models: string[];
+    tenancy: { model: string; tenancy: string; field?: string; writable: boolean }[];
+    warnings: { code: string; message: string }[];
+  } {
     return JSON.parse(call(() => this.#engine.describe()));
+  }
+
+  /** Rows that refer to a row of another tenant, counted per relation. */
+  tenantLinks(): Promise<{ relation: string; links: number }[]> {
+    return this.#task(() => this.#engine.tenantLinks());
   }
 
   compile(envelope: unknown): unknown {
@@ -98,9 +107,13 @@ export class ToolEngine {
 
   /** A migration command (see the engine's `migrate` module). */
   migrate<T = Record<string, unknown>>(command: Record<string, unknown>): Promise<T> {
+    return this.#task(() => this.#engine.migrate(JSON.stringify(command)));
+  }
+
+  #task<T>(start: () => number): Promise<T> {
     let id: number;
     try {
-      id = this.#engine.migrate(JSON.stringify(command));
+      id = start();
     } catch (e) {
       return Promise.reject(panicked(e));
     }

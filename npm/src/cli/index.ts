@@ -13,6 +13,8 @@ const COMMANDS: Record<string, () => Promise<Partial<Command> & Pick<Command, "r
   "migrate deploy": () => import("./migrate-deploy.js"),
   "migrate status": () => import("./migrate-status.js"),
   rls: () => import("./rls.js"),
+  tenancy: () => import("./tenancy.js"),
+  doctor: () => import("./doctor.js"),
   sql: () => import("./sql.js"),
 };
 

@@ -300,3 +300,83 @@ describe("quarry (the command line)", () => {
     assert.match(down.stderr, /Is the database running, and is the URL right\?/);
   });
 });
+
+const TENANTS = `datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+model Organization {
+  id       Int       @id
+  projects Project[]
+  tasks    Task[]
+}
+
+/// @quarry.global
+model Plan {
+  id   Int    @id
+  name String
+}
+
+model Project {
+  id             Int          @id
+  organizationId Int
+  organization   Organization @relation(fields: [organizationId], references: [id])
+  tasks          Task[]
+}
+
+model Task {
+  id             Int          @id
+  organizationId Int
+  organization   Organization @relation(fields: [organizationId], references: [id])
+  projectId      Int
+  project        Project      @relation(fields: [projectId], references: [id])
+}
+`;
+
+describe("quarry tenancy and quarry doctor", () => {
+  test("tenancy prints how each model is scoped, and a misnamed tenant field fails with its line", async () => {
+    // Nothing declared and no tenant field named: nothing is scoped, and the warning names the
+    // likely tenant field.
+    const p = project("tenancy", TENANTS.replace("/// @quarry.global\n", ""));
+    const plain = await ok(p, ["tenancy"]);
+    assert.match(plain.stdout, /^Project\s+global\s*$/m);
+    assert.match(plain.stderr, /Warning W3003: .*organizationId/);
+    // A declaration says the schema is multi-tenant: without the right field it is an error.
+    p.write(TENANTS);
+    const declared = await quarry(p, ["tenancy"]);
+    assert.equal(declared.code, 1);
+    assert.match(declared.stderr, /Error Q1003: the schema declares tenancy, but no model has the tenant field tenantId \(did you mean organizationId\?/);
+    const scoped = await ok(p, ["tenancy", "--field", "organizationId"]);
+    assert.match(scoped.stdout, /^Organization\s+tenant\s+id$/m);
+    assert.match(scoped.stdout, /^Task\s+scoped\s+organizationId$/m);
+    assert.match(scoped.stdout, /^Plan\s+global$/m);
+    const wrong = await quarry(p, ["tenancy", "--field", "orgId"]);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /Error Q1003: .*did you mean organizationId\?/);
+  });
+
+  test("doctor counts rows that refer to another tenant's rows", async () => {
+    const p = project("doctor", TENANTS);
+    // A database made without the tenant-matching keys, holding one task of organization 2 that
+    // belongs to a project of organization 1.
+    await pool.query(`CREATE SCHEMA "${p.ns}"`);
+    for (const sql of [
+      `CREATE TABLE "${p.ns}"."Organization" (id int PRIMARY KEY)`,
+      `CREATE TABLE "${p.ns}"."Plan" (id int PRIMARY KEY, name text NOT NULL)`,
+      `CREATE TABLE "${p.ns}"."Project" (id int PRIMARY KEY, "organizationId" int NOT NULL REFERENCES "${p.ns}"."Organization"(id))`,
+      `CREATE TABLE "${p.ns}"."Task" (id int PRIMARY KEY, "organizationId" int NOT NULL REFERENCES "${p.ns}"."Organization"(id), "projectId" int NOT NULL REFERENCES "${p.ns}"."Project"(id))`,
+      `INSERT INTO "${p.ns}"."Organization" VALUES (1), (2)`,
+      `INSERT INTO "${p.ns}"."Project" VALUES (10, 1), (20, 2)`,
+      `INSERT INTO "${p.ns}"."Task" VALUES (100, 1, 10), (200, 2, 10)`,
+    ]) {
+      await pool.query(sql);
+    }
+    const found = await quarry(p, ["doctor", "--field", "organizationId"]);
+    assert.equal(found.code, 1, found.stdout + found.stderr);
+    assert.match(found.stdout, /^Task\.project -> Project\s+1 row\(s\) refer to another tenant's row$/m);
+    await pool.query(`UPDATE "${p.ns}"."Task" SET "projectId" = 20 WHERE id = 200`);
+    const clean = await ok(p, ["doctor", "--field", "organizationId"]);
+    assert.match(clean.stdout, /^Task\.project -> Project\s+ok$/m);
+  });
+});
