@@ -109,8 +109,9 @@ test("the command finds the schema and the output folder as documented", () => {
     run = quarry(["generate"], { cwd: dir });
     assert.equal(run.status, 1);
     assert.match(run.stderr, /no schema found: pass --schema <file>/);
-    assert.equal(quarry(["generate", "--bogus"]).status, 1);
-    assert.equal(quarry(["nope"]).status, 1);
+    // A wrong command line exits with 2, a failed command with 1.
+    assert.equal(quarry(["generate", "--bogus"]).status, 2);
+    assert.equal(quarry(["nope"]).status, 2);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
