@@ -53,7 +53,10 @@ export function pack({ out, addons = {} }) {
 
   const main = join(stage, "quarry");
   mkdirSync(main);
-  for (const dir of ["dist", "wasm"]) cpSync(join(NPM, dir), join(main, dir), { recursive: true });
+  // The folders package.json's "files" names (npm pack then picks the files in them): one list, so
+  // a folder added there cannot be missing from the tarball.
+  const folders = new Set(pkg.files.filter((f) => !f.startsWith("!")).map((f) => f.split("/")[0]));
+  for (const dir of folders) cpSync(join(NPM, dir), join(main, dir), { recursive: true });
   copyFileSync(join(NPM, "README.md"), join(main, "README.md"));
   copyFileSync(join(ROOT, "LICENSE"), join(main, "LICENSE"));
   const published = { ...pkg, optionalDependencies: Object.fromEntries(platforms.map((p) => [`${scope}-${p.name}`, pkg.version])) };

@@ -4,14 +4,17 @@
 // addon in the main package, one stripped addon in the platform package), ESM `import` and
 // CommonJS `require` running queries on the native engine, `tsc` with `module` node16 and nodenext
 // (ESM and CommonJS files), `bundler` and `moduleResolution: node10` (its CommonJS output run too),
-// and, with the platform package gone as on a platform without one, the WebAssembly engine over
-// node-postgres, said once on stderr, or a clear Q2010 when `pg` is not installed either.
+// a project built from nothing (`npx quarry generate`, `npx quarry migrate dev`, a typed app on the
+// generated client compiled with `tsc` and run against PostgreSQL), and, with the platform package
+// gone as on a platform without one, the WebAssembly engine over node-postgres, said once on
+// stderr, or a clear Q2010 when `pg` is not installed either.
 
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import pg from "pg";
 import { platformName } from "../../../npm/dist/npm/src/native.js";
 import { DATABASE_URL } from "./support/backends.mjs";
 import { ROOT, installPacked, npmInstall, packHost, runIn } from "./support/install.mjs";
@@ -27,6 +30,61 @@ model Item {
   id   Int    @id @default(autoincrement())
   name String
 }
+`;
+
+/** The project the workflow test builds from nothing: a tenant model and two scoped models. */
+const PROJECT_SCHEMA = `datasource db {
+  provider = "postgresql"
+}
+
+/// @quarry.tenant
+model Tenant {
+  id    Int    @id @default(autoincrement())
+  name  String
+  users User[]
+  posts Post[]
+}
+
+model User {
+  id       Int    @id @default(autoincrement())
+  tenantId Int
+  tenant   Tenant @relation(fields: [tenantId], references: [id])
+  email    String
+  posts    Post[]
+}
+
+model Post {
+  id       Int    @id @default(autoincrement())
+  tenantId Int
+  tenant   Tenant @relation(fields: [tenantId], references: [id])
+  title    String
+  authorId Int
+  author   User   @relation(fields: [authorId], references: [id])
+}
+`;
+
+/** A typed app on the generated client: nested create, include, a transaction, tenant views. */
+const PROJECT_APP = `
+import { createClient } from "./prisma/generated/quarry/index.js";
+const db = createClient({ url: process.env.DATABASE_URL! });
+const admin = db.$unscoped();
+const [acme, globex] = await admin.$transaction([admin.tenant.create({ data: { name: "Acme" } }), admin.tenant.create({ data: { name: "Globex" } })]);
+const a = db.$forTenant(acme.id);
+const b = db.$forTenant(globex.id);
+await a.user.create({ data: { email: "ada@acme.test", posts: { create: [{ title: "Ship it" }] } } });
+await b.$transaction(async (tx) => {
+  await tx.user.create({ data: { email: "bob@globex.test", posts: { create: { title: "Hidden" } } } });
+});
+const posts = await a.post.findMany({ include: { author: { select: { email: true } } } });
+const owner: string = posts[0]!.author.email;
+// @ts-expect-error only the email of the author was selected
+posts[0]!.author.id;
+// @ts-expect-error Post is tenant-scoped: not on the client without a tenant
+db.post;
+const other = await b.post.findMany({ select: { title: true } });
+const counted: number = await a.post.count();
+console.log(JSON.stringify({ acme: posts.map((p) => p.title), globex: other.map((p) => p.title), owner, counted }));
+await db.$disconnect();
 `;
 
 /** An app: one client over `url` (logging which engine it got), a raw query, then $disconnect. */
@@ -135,7 +193,7 @@ describe("the packed package, installed", { concurrency: false }, () => {
 
   test("the main tarball: README, LICENSE, optionalDependencies for every native target, no addon", () => {
     const files = packed.main.files;
-    for (const f of ["README.md", "LICENSE", "package.json", "dist/npm/src/runtime/node.js", "dist/npm/src/runtime/node.cjs", "wasm/quarry_engine_wasm_bg.wasm"]) {
+    for (const f of ["README.md", "LICENSE", "package.json", "dist/npm/src/runtime/node.js", "dist/npm/src/runtime/node.cjs", "wasm/quarry_engine_wasm_bg.wasm", "wasm-cli/quarry_engine_wasm_bg.wasm", "dist/npm/src/cli/index.js"]) {
       assert.ok(files.includes(f), `${f} is in the tarball`);
     }
     assert.deepEqual(files.filter((f) => f.endsWith(".node")), []);
@@ -225,6 +283,41 @@ describe("the packed package, installed", { concurrency: false }, () => {
     const emitted = await runIn(app, process.execPath, ["-e", `const m = require("./out-node10/typed-plain.js"); console.log(typeof m.db.$unscoped, m.money.toString(), m.text);`]);
     assert.equal(emitted.code, 0, emitted.stderr);
     assert.equal(emitted.stdout.trim(), "function 1.5 SELECT $1");
+  });
+
+  test("a project from nothing: npx quarry generate, npx quarry migrate dev, a typed app compiled and run", { timeout: 240_000 }, async () => {
+    const project = join(app, "project");
+    mkdirSync(join(project, "prisma"), { recursive: true });
+    writeFileSync(join(project, "prisma/schema.prisma"), PROJECT_SCHEMA);
+    const ns = `quarry_install_${process.pid}`;
+    const url = new URL(DATABASE_URL);
+    url.searchParams.set("schema", ns);
+    // The project's own namespace: the commands and the app get its URL.
+    const env = { DATABASE_URL: url.toString() };
+    const npx = (args) => runIn(project, "npx", ["--no-install", "quarry", ...args], env, 120_000);
+    try {
+      const generated = await npx(["generate"]);
+      assert.equal(generated.code, 0, generated.stdout + generated.stderr);
+      assert.ok(existsSync(join(project, "prisma/generated/quarry/index.d.ts")));
+      const migrated = await npx(["migrate", "dev", "--name", "init"]);
+      assert.equal(migrated.code, 0, migrated.stdout + migrated.stderr);
+      assert.match(migrated.stdout, /Created migrations\/\d{14}_init\/migration.sql/);
+      writeFileSync(join(project, "app.mts"), PROJECT_APP);
+      writeFileSync(
+        join(project, "tsconfig.json"),
+        JSON.stringify({ compilerOptions: { strict: true, target: "ES2022", module: "nodenext", skipLibCheck: false, types: ["node"] }, files: ["app.mts"] }),
+      );
+      const compiled = await runIn(project, process.execPath, [TSC, "-p", "tsconfig.json"]);
+      assert.equal(compiled.code, 0, compiled.stdout + compiled.stderr);
+      const ran = await runIn(project, process.execPath, ["app.mjs"], env);
+      assert.equal(ran.code, 0, ran.stdout + ran.stderr);
+      assert.deepEqual(parseLastLine(ran.stdout), { acme: ["Ship it"], globex: ["Hidden"], owner: "ada@acme.test", counted: 1 });
+    } finally {
+      const client = new pg.Client({ connectionString: DATABASE_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${ns}" CASCADE`);
+      await client.end();
+    }
   });
 
   test("without the platform package: the WebAssembly engine over pg, said once on stderr", async () => {
