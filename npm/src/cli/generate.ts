@@ -44,8 +44,9 @@ export async function run(argv: string[]): Promise<number> {
   try {
     args = parseArgs({ args: argv, options: { schema: { type: "string" }, output: { type: "string" }, help: { type: "boolean", short: "h" } } }).values;
   } catch (e) {
+    // A wrong command line: exit code 2, as for every command.
     console.error(`quarry generate: ${(e as Error).message}\n\n${HELP}`);
-    return 1;
+    return 2;
   }
   if (args.help) {
     console.log(HELP);
