@@ -47,6 +47,9 @@ pub mod codes {
     pub const CONFLICTING_ARGUMENTS: &str = "Q2009";
     /// A feature the current database or mode does not support.
     pub const UNSUPPORTED: &str = "Q2010";
+    /// A request larger than the engine takes: its JSON text beyond 32 MiB, or a list beyond its
+    /// limit (10,000 conditions in one `AND` / `OR` / `NOT`). `meta.limit`.
+    pub const TOO_LARGE: &str = "Q2011";
 
     // Tenant scope.
     /// A tenant-scoped model was used without a tenant context (strict mode).

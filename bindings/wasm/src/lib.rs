@@ -29,7 +29,7 @@ fn error_text(e: &Error) -> String {
 }
 
 fn parse(text: &str, what: &str) -> Result<Json, Error> {
-    serde_json::from_str(text).map_err(|_| Error::new(codes::REQUEST_MALFORMED, format!("the {what} is not valid JSON")))
+    quarry_engine::host::parse_json(text, what)
 }
 
 /// Installs the host's hooks once per module: `wake(taskId)` schedules a poll of a task that can
