@@ -116,6 +116,15 @@ pub mod codes {
     pub const TENANCY_UNDECLARED: &str = "W3003";
 }
 
+/// A name or text from a request as a message quotes it: whole up to 64 characters, else its
+/// first 64 and an ellipsis, so a megabyte key makes a short message.
+pub fn excerpt(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(64) {
+        None => std::borrow::Cow::Borrowed(s),
+        Some((end, _)) => std::borrow::Cow::Owned(format!("{}…", &s[..end])),
+    }
+}
+
 /// An engine error. Create one with [`Error::new`] and add context with [`Error::with_meta`].
 #[derive(Clone, PartialEq)]
 pub struct Error {
