@@ -14,7 +14,7 @@ mod tasks;
 use driver::JsDriver;
 use quarry_engine::exec::defaults::Clock;
 use quarry_engine::host::Host;
-use quarry_engine::{Error, error::codes};
+use quarry_engine::Error;
 use serde_json::Value as Json;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
