@@ -17,8 +17,7 @@ const TENANTS: &str = include_str!("../../tests/corpus/schemas/tenants.prisma");
 /// The WebAssembly engine's whole stack (native Tokio workers have 2 MiB). Unoptimized builds
 /// (`cargo test`) use several times more stack per call than optimized ones (the deepest include
 /// the query stage allows compiles in 256 KiB optimized and needs more than 1 MiB unoptimized), so
-/// they get eight times as much. The WebAssembly engine itself is checked by the Node suite
-/// (`tests/runners/node/hostile-engine.test.mjs`).
+/// they get eight times as much.
 const SMALL_STACK: usize = if cfg!(debug_assertions) { 8 } else { 1 } * 1024 * 1024;
 
 /// Native frames are several times smaller than wasm32's (an `OR` chain overflowed the Wasm
