@@ -47,6 +47,9 @@ pub mod codes {
     pub const CONFLICTING_ARGUMENTS: &str = "Q2009";
     /// A feature the current database or mode does not support.
     pub const UNSUPPORTED: &str = "Q2010";
+    /// A request larger than the engine takes: its JSON text beyond 32 MiB, or a list beyond its
+    /// limit (10,000 conditions in one `AND` / `OR` / `NOT`). `meta.limit`.
+    pub const TOO_LARGE: &str = "Q2011";
 
     // Tenant scope.
     /// A tenant-scoped model was used without a tenant context (strict mode).
@@ -111,6 +114,15 @@ pub mod codes {
     /// No model is tenant-scoped, yet the schema looks multi-tenant (several models refer to one
     /// model through a field that is not the tenant field).
     pub const TENANCY_UNDECLARED: &str = "W3003";
+}
+
+/// A name or text from a request as a message quotes it: whole up to 64 characters, else its
+/// first 64 and an ellipsis, so a megabyte key makes a short message.
+pub fn excerpt(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(64) {
+        None => std::borrow::Cow::Borrowed(s),
+        Some((end, _)) => std::borrow::Cow::Owned(format!("{}…", &s[..end])),
+    }
 }
 
 /// An engine error. Create one with [`Error::new`] and add context with [`Error::with_meta`].

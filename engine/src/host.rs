@@ -21,6 +21,39 @@ use crate::{Engine, EngineOptions};
 use serde_json::{Map, Value as Json, json};
 use std::future::Future;
 
+/// The largest JSON text a binding hands the engine (an envelope, options, a command): 32 MiB.
+/// Beyond it a call fails with `Q2011` before anything is parsed, so one call cannot make the
+/// engine hold gigabytes of documents, plans and SQL text.
+pub const MAX_TEXT_BYTES: usize = 32 * 1024 * 1024;
+
+/// JSON text as the bindings receive it (`what` names it in errors): at most
+/// [`MAX_TEXT_BYTES`] (`Q2011`), nested at most 128 levels, serde_json's own limit (`Q2007`:
+/// nothing deeper could pass the query stage's depth limit anyway), and valid JSON (`Q2001`, with
+/// `meta.line` and `meta.column`).
+pub fn parse_json(text: &str, what: &str) -> Result<Json> {
+    if text.len() > MAX_TEXT_BYTES {
+        return Err(crate::Error::at(
+            codes::TOO_LARGE,
+            what,
+            format!("{} bytes; the limit is {MAX_TEXT_BYTES} bytes (32 MiB)", text.len()),
+        )
+        .with_meta("limit", MAX_TEXT_BYTES));
+    }
+    serde_json::from_str(text).map_err(|e| {
+        let (code, message) = if e.to_string().starts_with("recursion limit exceeded") {
+            (codes::TOO_DEEP, format!("the {what} is nested deeper than 128 levels"))
+        } else {
+            (codes::REQUEST_MALFORMED, format!("the {what} is not valid JSON"))
+        };
+        crate::Error::at(code, what, message).with_meta("line", e.line()).with_meta("column", e.column())
+    })
+}
+
+/// An envelope's JSON text (see [`parse_json`]).
+pub fn parse_envelope(text: &str) -> Result<Json> {
+    parse_json(text, "envelope")
+}
+
 /// A client's engine over one driver, with its interactive transactions.
 pub struct Host<D: Driver> {
     engine: Engine,
@@ -102,6 +135,7 @@ pub fn options_from_json(options: &Json, clock: Clock) -> Result<EngineOptions> 
         query: QueryOptions {
             max_take: positive("maxTake", defaults.max_take as u64)?.min(i64::MAX as u64) as i64,
             max_depth: positive("maxDepth", defaults.max_depth as u64)? as usize,
+            max_list: defaults.max_list,
         },
         clock,
         rls: match obj.get("rls") {

@@ -194,13 +194,25 @@ fn parse_with_short_offset(s: &str) -> Option<NaiveDateTime> {
     let (local, offset) = s.split_at(sign_pos);
     let sign = if offset.starts_with('-') { -1 } else { 1 };
     let digits: Vec<&str> = offset[1..].split(':').collect();
-    let hours: i64 = digits.first()?.parse().ok()?;
-    let minutes: i64 = digits.get(1).map_or(Some(0), |m| m.parse().ok())?;
-    let seconds: i64 = digits.get(2).map_or(Some(0), |m| m.parse().ok())?;
+    // An offset is at most a day (PostgreSQL allows up to 15:59:59); anything larger is not a
+    // date-time, and must not overflow on the way to saying so.
+    let part = |p: Option<&&str>, max: i64| -> Option<i64> {
+        match p {
+            None => Some(0),
+            Some(p) if p.is_empty() || p.len() > 2 || !p.bytes().all(|b| b.is_ascii_digit()) => None,
+            Some(p) => p.parse().ok().filter(|n| *n <= max),
+        }
+    };
+    let hours = part(Some(digits.first()?), 23)?;
+    let minutes = part(digits.get(1), 59)?;
+    let seconds = part(digits.get(2), 59)?;
+    if digits.len() > 3 {
+        return None;
+    }
     let local = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S"]
         .iter()
         .find_map(|fmt| NaiveDateTime::parse_from_str(local, fmt).ok())?;
-    let offset = chrono::Duration::seconds(sign * (hours * 3600 + minutes * 60 + seconds));
+    let offset = chrono::Duration::try_seconds(sign * (hours * 3600 + minutes * 60 + seconds))?;
     local.checked_sub_signed(offset)
 }
 

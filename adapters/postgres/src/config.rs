@@ -20,8 +20,11 @@ pub struct ConnectionOptions {
     pub pg: tokio_postgres::Config,
     pub schema: String,
     pub connection_limit: usize,
-    pub pool_timeout: Duration,
-    pub connect_timeout: Duration,
+    /// How long a request waits for a free connection; `None` (`pool_timeout=0`) waits as long
+    /// as it takes.
+    pub pool_timeout: Option<Duration>,
+    /// How long opening a connection may take; `None` (`connect_timeout=0`) has no limit.
+    pub connect_timeout: Option<Duration>,
     /// PgBouncer in transaction mode: no named prepared statements.
     pub pgbouncer: bool,
     pub ssl_mode: SslMode,
@@ -36,8 +39,17 @@ fn invalid(message: impl Into<String>) -> DriverError {
     DriverError::Other(format!("invalid connection string: {}", message.into()))
 }
 
-fn seconds(value: &str, key: &str) -> Result<Duration, DriverError> {
-    value.parse::<f64>().ok().filter(|s| *s >= 0.0).map(Duration::from_secs_f64).ok_or_else(|| invalid(format!("{key} must be a number of seconds")))
+/// The longest timeout a URL may give: a day.
+const MAX_TIMEOUT_SECONDS: f64 = 86_400.0;
+
+/// A timeout in seconds (fractions allowed), 0 for none, as Prisma reads it.
+fn seconds(value: &str, key: &str) -> Result<Option<Duration>, DriverError> {
+    let s = value
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && (0.0..=MAX_TIMEOUT_SECONDS).contains(s))
+        .ok_or_else(|| invalid(format!("{key} must be a number of seconds from 0 (no timeout) to 86400")))?;
+    Ok(if s == 0.0 { None } else { Duration::try_from_secs_f64(s).ok() })
 }
 
 impl ConnectionOptions {
@@ -65,8 +77,8 @@ impl ConnectionOptions {
             pg,
             schema: "public".into(),
             connection_limit: std::thread::available_parallelism().map_or(4, |n| n.get() * 2 + 1),
-            pool_timeout: Duration::from_secs(10),
-            connect_timeout: Duration::from_secs(5),
+            pool_timeout: Some(Duration::from_secs(10)),
+            connect_timeout: Some(Duration::from_secs(5)),
             pgbouncer: false,
             ssl_mode: SslMode::Prefer,
             root_cert: None,
@@ -116,7 +128,9 @@ impl ConnectionOptions {
             let escaped = format!("{quoted},public").replace('\\', "\\\\").replace(' ', "\\ ");
             options.pg.options(format!("-c search_path={escaped}"));
         }
-        options.pg.connect_timeout(options.connect_timeout);
+        if let Some(t) = options.connect_timeout {
+            options.pg.connect_timeout(t);
+        }
         options.pg.ssl_mode(match options.ssl_mode {
             SslMode::Disable => tokio_postgres::config::SslMode::Disable,
             SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
@@ -138,8 +152,8 @@ mod tests {
         .unwrap();
         assert_eq!(o.schema, "tenant_a");
         assert_eq!(o.connection_limit, 3);
-        assert_eq!(o.pool_timeout, Duration::from_millis(2500));
-        assert_eq!(o.connect_timeout, Duration::from_secs(1));
+        assert_eq!(o.pool_timeout, Some(Duration::from_millis(2500)));
+        assert_eq!(o.connect_timeout, Some(Duration::from_secs(1)));
         assert!(o.pgbouncer);
         assert_eq!(o.ssl_mode, SslMode::Require);
         let verify = ConnectionOptions::parse("postgres://x@y/z?sslmode=verify-full&sslrootcert=ca.pem").unwrap();
@@ -159,5 +173,28 @@ mod tests {
         assert!(ConnectionOptions::parse("postgres://x@y/z?sslmode=sometimes").is_err());
         assert!(ConnectionOptions::parse("postgres://x@y/z?nope=1").is_err());
         assert!(ConnectionOptions::parse("not a url").is_err());
+    }
+
+    /// Timeouts are seconds, at most a day; infinite, huge, negative or non-numeric values are an
+    /// error (not a panic), and 0 means no timeout, as with Prisma.
+    #[test]
+    fn timeouts_out_of_range_are_errors_and_zero_is_none() {
+        for key in ["pool_timeout", "connect_timeout"] {
+            for bad in ["inf", "infinity", "-inf", "NaN", "1e20", "18446744073709551616", "-1", "86401", "", "x", "1e-400x"] {
+                let url = format!("postgres://x@y/z?{key}={bad}");
+                let e = std::panic::catch_unwind(|| ConnectionOptions::parse(&url)).unwrap_or_else(|_| panic!("panicked on {url}"));
+                let e = e.expect_err(&url);
+                assert!(format!("{e:?}").contains(key), "{url}: {e:?}");
+            }
+            let zero = ConnectionOptions::parse(&format!("postgres://x@y/z?{key}=0")).unwrap();
+            let day = ConnectionOptions::parse(&format!("postgres://x@y/z?{key}=86400")).unwrap();
+            let (zero, day) = match key {
+                "pool_timeout" => (zero.pool_timeout, day.pool_timeout),
+                _ => (zero.connect_timeout, day.connect_timeout),
+            };
+            assert_eq!((zero, day), (None, Some(Duration::from_secs(86_400))), "{key}");
+        }
+        let zero = ConnectionOptions::parse("postgres://x@y/z?connect_timeout=0").unwrap();
+        assert_eq!(zero.pg.get_connect_timeout(), None);
     }
 }

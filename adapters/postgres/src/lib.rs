@@ -45,9 +45,9 @@ impl PgDriver {
         let mut builder = Pool::builder(manager)
             .max_size(options.connection_limit)
             .timeouts(Timeouts {
-                wait: Some(options.pool_timeout),
-                create: Some(options.connect_timeout),
-                recycle: Some(options.connect_timeout),
+                wait: options.pool_timeout,
+                create: options.connect_timeout,
+                recycle: options.connect_timeout,
             })
             .runtime(Runtime::Tokio1);
         if options.pgbouncer {

@@ -39,7 +39,7 @@ fn js_error(e: &EngineError) -> Error {
 }
 
 fn parse(text: &str, what: &str) -> std::result::Result<Json, EngineError> {
-    serde_json::from_str(text).map_err(|_| EngineError::new(codes::REQUEST_MALFORMED, format!("the {what} is not valid JSON")))
+    quarry_engine::host::parse_json(text, what)
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

@@ -14,7 +14,7 @@ mod tasks;
 use driver::JsDriver;
 use quarry_engine::exec::defaults::Clock;
 use quarry_engine::host::Host;
-use quarry_engine::{Error, error::codes};
+use quarry_engine::Error;
 use serde_json::Value as Json;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -29,7 +29,7 @@ fn error_text(e: &Error) -> String {
 }
 
 fn parse(text: &str, what: &str) -> Result<Json, Error> {
-    serde_json::from_str(text).map_err(|_| Error::new(codes::REQUEST_MALFORMED, format!("the {what} is not valid JSON")))
+    quarry_engine::host::parse_json(text, what)
 }
 
 /// Installs the host's hooks once per module: `wake(taskId)` schedules a poll of a task that can

@@ -202,6 +202,9 @@ fn output(schema: &Schema, kind: &OutputKind, var: Var) -> Result<Json> {
         OutputKind::Affected => Ok(serde_json::json!({ "count": var.count })),
         OutputKind::Aggregate { columns } => match var.rows.first() {
             Some(row) => aggregate_row(schema, columns, row),
+            // With no aggregate selected the statement selects rows, not aggregates, and none may
+            // match: the result is Prisma's, an empty object.
+            None if columns.is_empty() => Ok(Json::Object(Map::new())),
             None => Err(Error::internal("aggregate returned no row")),
         },
         OutputKind::Groups { columns } => {

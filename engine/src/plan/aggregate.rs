@@ -65,7 +65,8 @@ impl Planner<'_> {
             let reverse = read.take.is_some_and(|t| t < 0);
             let inner = self.windowed_read(read, &alias, all, reverse);
             let r = self.alias('r');
-            let projection = args.aggs.iter().map(|a| sql::item(self.agg_expr(model, &r, a))).collect();
+            let projection: Vec<SelectItem> = args.aggs.iter().map(|a| sql::item(self.agg_expr(model, &r, a))).collect();
+            let projection = if projection.is_empty() { vec![sql::item(sql::int_lit(1))] } else { projection };
             sql::SelectSpec { projection, from: vec![sql::from(sql::derived(inner, &r, false))], ..Default::default() }.into_query()
         } else {
             let selection = read.filter.as_ref().map(|f| self.filter_expr(model, &alias, f));

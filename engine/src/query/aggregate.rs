@@ -220,7 +220,10 @@ fn parse_having(cx: &Cx, m: &Model, v: &Json, path: &Path, depth: usize) -> Resu
         let p = path.key(key);
         let list = |val: &Json| -> Result<Vec<Having>> {
             match val {
-                Json::Array(items) => items.iter().enumerate().map(|(i, x)| parse_having(cx, m, x, &p.index(i), depth + 1)).collect(),
+                Json::Array(items) => {
+                    cx.check_list(items.len(), &p)?;
+                    items.iter().enumerate().map(|(i, x)| parse_having(cx, m, x, &p.index(i), depth + 1)).collect()
+                }
                 other => Ok(vec![parse_having(cx, m, other, &p, depth + 1)?]),
             }
         };

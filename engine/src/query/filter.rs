@@ -40,11 +40,10 @@ pub fn parse_where(cx: &Cx, model: ModelId, v: &Json, path: &Path, depth: usize)
 
 fn where_list(cx: &Cx, model: ModelId, v: &Json, path: &Path, depth: usize) -> Result<Vec<Filter>> {
     match v {
-        Json::Array(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| parse_where(cx, model, item, &path.index(i), depth + 1))
-            .collect(),
+        Json::Array(items) => {
+            cx.check_list(items.len(), path)?;
+            items.iter().enumerate().map(|(i, item)| parse_where(cx, model, item, &path.index(i), depth + 1)).collect()
+        }
         Json::Object(_) => Ok(vec![parse_where(cx, model, v, path, depth + 1)?]),
         _ => Err(path.error(codes::INVALID_VALUE, format!("expected a where object or a list of them, got {}", describe(v)))),
     }

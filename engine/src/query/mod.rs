@@ -29,11 +29,13 @@ pub struct QueryOptions {
     pub max_depth: usize,
     /// Largest allowed `take` (absolute value).
     pub max_take: i64,
+    /// Most conditions in one `AND` / `OR` / `NOT` list (of `where` or `having`).
+    pub max_list: usize,
 }
 
 impl Default for QueryOptions {
     fn default() -> Self {
-        QueryOptions { max_depth: 32, max_take: 1_000_000 }
+        QueryOptions { max_depth: 32, max_take: 1_000_000, max_list: 10_000 }
     }
 }
 
@@ -317,6 +319,16 @@ impl Cx<'_> {
                 codes::TOO_DEEP,
                 format!("nesting deeper than the limit of {} levels", self.options.max_depth),
             ));
+        }
+        Ok(())
+    }
+
+    /// A list of conditions (`AND` / `OR` / `NOT`) no longer than the limit (`Q2011`).
+    pub fn check_list(&self, len: usize, path: &Path) -> Result<()> {
+        if len > self.options.max_list {
+            return Err(path
+                .error(codes::TOO_LARGE, format!("{len} conditions in one list; the limit is {}", self.options.max_list))
+                .with_meta("limit", self.options.max_list));
         }
         Ok(())
     }

@@ -35,7 +35,7 @@ impl<'a> Path<'a> {
     }
 
     pub fn unknown(&self, what: &str, name: &str, on: &str, candidates: &[&str]) -> Error {
-        let mut msg = format!("unknown {what} \"{name}\"{on}");
+        let mut msg = format!("unknown {what} \"{}\"{on}", crate::error::excerpt(name));
         if let Some(s) = suggest(name, candidates) {
             msg.push_str(&format!(" — did you mean \"{s}\"?"));
         } else if !candidates.is_empty() && candidates.len() <= 12 {
@@ -52,17 +52,28 @@ impl fmt::Display for Path<'_> {
         }
         match self.seg {
             Seg::Root(name) => f.write_str(name),
-            Seg::Key(k) => write!(f, ".{k}"),
+            Seg::Key(k) => write!(f, ".{}", crate::error::excerpt(k)),
             Seg::Index(i) => write!(f, "[{i}]"),
         }
     }
 }
 
+/// The longest name a suggestion is looked for.
+pub const SUGGEST_MAX_LEN: usize = 64;
+
 /// The candidate closest to `name`, if it is close enough to be a likely typo.
+///
+/// Only names of at most [`SUGGEST_MAX_LEN`] characters are compared (edit distance costs the
+/// product of the two lengths), and only with candidates of a similar length.
 pub fn suggest<'c>(name: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    if name.len() > SUGGEST_MAX_LEN * 4 || name.chars().count() > SUGGEST_MAX_LEN {
+        return None;
+    }
     let lower = name.to_lowercase();
+    let len = lower.chars().count();
     candidates
         .iter()
+        .filter(|c| c.chars().count().abs_diff(len) <= (c.len().max(len) / 3).max(2))
         .map(|c| (strsim::osa_distance(&lower, &c.to_lowercase()), *c))
         .filter(|(d, c)| *d <= (c.len().max(name.len()) / 3).max(2))
         .min_by_key(|(d, _)| *d)

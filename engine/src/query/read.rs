@@ -77,6 +77,10 @@ pub(crate) fn check_keys(obj: &Map<String, Json>, path: &Path, allowed: &[&str])
 }
 
 /// A full read (`findMany`-shaped arguments) at `depth`.
+/// The largest `skip`: JavaScript's largest safe integer, so that every engine and driver (some
+/// carry parameters as JavaScript numbers) binds the same number.
+const MAX_SKIP: i64 = 9_007_199_254_740_991;
+
 fn parse_read(cx: &Cx, model: ModelId, obj: &Map<String, Json>, path: &Path, depth: usize) -> Result<ReadArgs> {
     let mut read = ReadArgs::new(model, parse_selection(cx, model, obj, path, depth)?);
     if let Some(w) = obj.get("where") {
@@ -91,7 +95,7 @@ fn parse_read(cx: &Cx, model: ModelId, obj: &Map<String, Json>, path: &Path, dep
     if let Some(t) = obj.get("take").filter(|t| !t.is_null()) {
         let p = path.key("take");
         let take = integer(t, &p)?;
-        if take.abs() > cx.options.max_take {
+        if take.unsigned_abs() > cx.options.max_take.unsigned_abs() {
             return Err(p.error(codes::OUT_OF_RANGE, format!("take is limited to {} rows", cx.options.max_take)));
         }
         read.take = Some(take);
@@ -101,6 +105,9 @@ fn parse_read(cx: &Cx, model: ModelId, obj: &Map<String, Json>, path: &Path, dep
         let skip = integer(s, &p)?;
         if skip < 0 {
             return Err(p.error(codes::OUT_OF_RANGE, "skip cannot be negative"));
+        }
+        if skip > MAX_SKIP {
+            return Err(p.error(codes::OUT_OF_RANGE, format!("skip is limited to {MAX_SKIP} (2^53 - 1) rows")));
         }
         read.skip = Some(skip);
     }

@@ -83,7 +83,12 @@ pub fn scalar_value(schema: &Schema, ty: &ScalarType, v: &Json, path: &Path) -> 
                         let names: Vec<&str> = e.values.iter().map(|ev| ev.name.as_str()).collect();
                         Err(path.error(
                             codes::INVALID_VALUE,
-                            format!("\"{s}\" is not a value of enum {}; expected one of: {}", e.name, names.join(", ")),
+                            format!(
+                                "\"{}\" is not a value of enum {}; expected one of: {}",
+                                crate::error::excerpt(s),
+                                e.name,
+                                names.join(", ")
+                            ),
                         ))
                     }
                 },

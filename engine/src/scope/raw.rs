@@ -159,6 +159,100 @@ fn parse_error(e: sqlparser::parser::ParserError) -> Error {
     err
 }
 
+/// How deep the parser may recurse (parentheses, subqueries, prefix operators): sqlparser's default.
+const RAW_RECURSION_LIMIT: usize = 50;
+
+/// The most levels a raw statement's tree may have, as [`check_depth`] bounds it. Every pass over
+/// the tree (parsing, scope, rendering, dropping it) recurses once per level, and the WebAssembly
+/// engine has a 1 MiB stack: an `OR` chain of 2,000 terms overflowed it.
+pub const RAW_MAX_DEPTH: usize = 1_000;
+
+/// What a pair of parentheses (a nested expression or a subquery) adds to the depth bound.
+const PAREN_LEVELS: usize = 4;
+
+/// Refuses a statement whose tree could be deeper than [`RAW_MAX_DEPTH`], from its tokens,
+/// before a tree exists. The parser builds a chain of binary operators (`a OR b OR c ...`,
+/// `1 + 2 + 3 ...`, `UNION`s) in a loop, one level per operator, without touching its own
+/// recursion limit; so between commas (which separate list items: a select list, `IN (...)`,
+/// `VALUES`) every operator and keyword counts as a level, identifiers and literals do not, and
+/// parentheses add their contents' depth. An upper bound: long `CASE` expressions may be refused
+/// though flat.
+fn check_depth(tokens: &[sqlparser::tokenizer::TokenWithSpan]) -> Result<()> {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::Token;
+    #[derive(Default)]
+    struct Level {
+        /// Operators in the current comma-separated segment.
+        ops: usize,
+        /// The deepest parenthesized group in the current segment.
+        child: usize,
+        /// The deepest segment closed so far.
+        max: usize,
+    }
+    impl Level {
+        fn close_segment(&mut self) {
+            self.max = self.max.max(self.ops + self.child);
+            self.ops = 0;
+            self.child = 0;
+        }
+        fn depth(mut self) -> usize {
+            self.close_segment();
+            self.max
+        }
+    }
+    let mut stack = vec![Level::default()];
+    let close = |stack: &mut Vec<Level>| {
+        if stack.len() > 1 {
+            let depth = stack.pop().map_or(0, Level::depth) + PAREN_LEVELS;
+            if let Some(top) = stack.last_mut() {
+                top.child = top.child.max(depth);
+            }
+        }
+    };
+    for t in tokens {
+        match &t.token {
+            Token::LParen | Token::LBracket | Token::LBrace => stack.push(Level::default()),
+            Token::RParen | Token::RBracket | Token::RBrace => close(&mut stack),
+            Token::Comma | Token::SemiColon => {
+                if let Some(top) = stack.last_mut() {
+                    top.close_segment();
+                }
+            }
+            Token::Whitespace(_)
+            | Token::EOF
+            | Token::Placeholder(_)
+            | Token::Number(..)
+            | Token::SingleQuotedString(_)
+            | Token::DoubleQuotedString(_)
+            | Token::DollarQuotedString(_)
+            | Token::EscapedStringLiteral(_)
+            | Token::UnicodeStringLiteral(_)
+            | Token::NationalStringLiteral(_)
+            | Token::HexStringLiteral(_)
+            | Token::SingleQuotedByteStringLiteral(_) => {}
+            Token::Word(w) if w.keyword == Keyword::NoKeyword || w.quote_style.is_some() => {}
+            _ => {
+                if let Some(top) = stack.last_mut() {
+                    top.ops += 1;
+                }
+            }
+        }
+    }
+    while stack.len() > 1 {
+        close(&mut stack);
+    }
+    let depth = stack.pop().map_or(0, Level::depth);
+    if depth > RAW_MAX_DEPTH {
+        return Err(refused(format!(
+            "the raw SQL nests deeper than the limit of {RAW_MAX_DEPTH} levels (about {depth}): a long chain of \
+             OR, AND or another operator is as deep as it is long; for a long list of values use IN (...) or = ANY($1)"
+        ))
+        .with_meta("path", "args.query")
+        .with_meta("limit", RAW_MAX_DEPTH));
+    }
+    Ok(())
+}
+
 /// Exactly one SELECT, INSERT, UPDATE or DELETE, parsed as PostgreSQL. Only the parser's entry
 /// points for these are called, so the rest of the parser (DDL and every other statement) stays
 /// out of the Wasm module; any other statement is refused by its first keyword.
@@ -166,7 +260,11 @@ pub(crate) fn parse_one(text: &str) -> Result<Statement> {
     use sqlparser::keywords::Keyword;
     use sqlparser::tokenizer::Token;
     let dialect = PostgreSqlDialect {};
-    let mut p = Parser::new(&dialect).try_with_sql(text).map_err(parse_error)?;
+    let tokens = sqlparser::tokenizer::Tokenizer::new(&dialect, text)
+        .tokenize_with_location()
+        .map_err(|e| parse_error(e.into()))?;
+    check_depth(&tokens)?;
+    let mut p = Parser::new(&dialect).with_recursion_limit(RAW_RECURSION_LIMIT).with_tokens_with_locations(tokens);
     let first = p.peek_token();
     let stmt = match &first.token {
         Token::Word(w) if w.quote_style.is_none() => match w.keyword {

@@ -212,32 +212,43 @@ pub fn nested(e: Expr) -> Expr {
     }
 }
 
-/// Conjunction; `TRUE` for none, the expression itself for one.
-pub fn and(mut items: Vec<Expr>) -> Expr {
-    match items.len() {
-        0 => bool_lit(true),
-        1 => items.pop().unwrap_or_else(|| bool_lit(true)),
-        _ => {
-            // Every item binds tighter than AND (disjunctions come parenthesized from `or`).
-            let mut it = items.into_iter().map(|e| match e {
-                Expr::BinaryOp { op: BinaryOperator::Or, .. } => Expr::Nested(Box::new(e)),
-                other => other,
-            });
-            let first = it.next().unwrap_or_else(|| bool_lit(true));
-            it.fold(first, |acc, e| binop(acc, BinaryOperator::And, e))
-        }
-    }
+/// Conjunction; `TRUE` for none, the expression itself for one. A long list becomes a balanced
+/// tree of `AND`s, depth log2(n): it renders as the same flat `a AND b AND c`, and every pass over
+/// the tree (scope, rendering, dropping it) stays shallow however wide the list is.
+pub fn and(items: Vec<Expr>) -> Expr {
+    // Every item binds tighter than AND (disjunctions come parenthesized from `or`).
+    let items: Vec<Expr> = items
+        .into_iter()
+        .map(|e| match e {
+            Expr::BinaryOp { op: BinaryOperator::Or, .. } => Expr::Nested(Box::new(e)),
+            other => other,
+        })
+        .collect();
+    balanced(items, BinaryOperator::And).unwrap_or_else(|| bool_lit(true))
 }
 
-/// Disjunction; `FALSE` for none.
+/// Disjunction; `FALSE` for none. Balanced like [`and`], and parenthesized.
 pub fn or(mut items: Vec<Expr>) -> Expr {
     match items.len() {
         0 => bool_lit(false),
         1 => items.pop().unwrap_or_else(|| bool_lit(false)),
         _ => {
-            let mut it = items.into_iter().map(nested);
-            let first = it.next().unwrap_or_else(|| bool_lit(false));
-            Expr::Nested(Box::new(it.fold(first, |acc, e| binop(acc, BinaryOperator::Or, e))))
+            let items = items.into_iter().map(nested).collect();
+            Expr::Nested(Box::new(balanced(items, BinaryOperator::Or).unwrap_or_else(|| bool_lit(false))))
+        }
+    }
+}
+
+/// `items` joined by an associative operator as a balanced tree; `None` for no items.
+fn balanced(mut items: Vec<Expr>, op: BinaryOperator) -> Option<Expr> {
+    match items.len() {
+        0 => None,
+        1 => items.pop(),
+        n => {
+            let right = items.split_off(n / 2);
+            let left = balanced(items, op.clone())?;
+            let right = balanced(right, op.clone())?;
+            Some(binop(left, op, right))
         }
     }
 }
