@@ -33,6 +33,8 @@ interface ArrayResult {
 export interface PgLikeClient {
   query(config: object): Promise<unknown>;
   query(text: string): Promise<unknown>;
+  /** The server process of the connection (node-postgres's `processID`), for cancelling. */
+  processID?: number | null;
   release(err?: Error | boolean): void;
   on?(event: "error", listener: (e: Error) => void): unknown;
   removeListener?(event: "error", listener: (e: Error) => void): unknown;
@@ -162,6 +164,13 @@ export function poolAdapter(pool: PgLikePool, adapterName: string): SqlDriverAda
         ...queryable(inTransaction),
         commit: () => end("COMMIT"),
         rollback: () => end("ROLLBACK"),
+        // Cancels the statement the transaction is running (its timeout passed, or the client is
+        // closing), from another of the pool's connections: the driver's connection is busy.
+        async cancel() {
+          const pid = client.processID;
+          if (!open || broken || typeof pid !== "number") return;
+          await pool.query({ text: "SELECT pg_cancel_backend($1)", values: [pid] }).catch(() => {});
+        },
       };
     },
     async dispose() {},

@@ -160,7 +160,7 @@ function tracked(adapter: SqlDriverAdapter, inst: Instance): SqlDriverAdapter {
       inst.transactions.delete(tx);
       return tx[how]();
     };
-    return {
+    const out: SqlTransaction = {
       provider: tx.provider,
       adapterName: tx.adapterName,
       queryRaw: (q) => tx.queryRaw(q),
@@ -168,6 +168,11 @@ function tracked(adapter: SqlDriverAdapter, inst: Instance): SqlDriverAdapter {
       commit: end("commit"),
       rollback: end("rollback"),
     };
+    if (typeof tx.cancel === "function") {
+      const cancel = tx.cancel.bind(tx);
+      out.cancel = () => cancel();
+    }
+    return out;
   };
   const out: SqlDriverAdapter = {
     provider: adapter.provider,
