@@ -25,7 +25,7 @@ const imports = [];
 const body = [];
 for (const line of readFileSync(js, "utf8").split("\n")) {
   let m;
-  if (/^import\s/.test(line)) imports.push(line);
+  if (/^import\s/.test(line) || /^\/\* @ts-self-types=/.test(line)) imports.push(line);
   else if ((m = /^export (function|class|const|let) ([A-Za-z_$][\w$]*)/.exec(line))) {
     names.set(m[2], m[2]);
     body.push(line.slice("export ".length));
