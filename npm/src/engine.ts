@@ -91,12 +91,17 @@ function wake(inst: Instance, id: number): void {
  */
 function kill(inst: Instance, cause: unknown): QuarryPanicError {
   if (!inst.dead) {
-    const what = inst.panicMessage ?? (cause instanceof Error ? cause.message : String(cause));
+    // Without a panic message the trap was the host's: a stack overflow inside the module is a
+    // RangeError (the engine recursed too deep on some request), anything else is reported as is.
+    const overflow = inst.panicMessage === undefined && cause instanceof RangeError;
+    const what = overflow
+      ? "it ran out of stack (a request it should have refused as too large)"
+      : `it panicked: ${inst.panicMessage ?? (cause instanceof Error ? cause.message : String(cause))}`;
     inst.dead = new QuarryPanicError(
       "Q9001",
-      `The Quarry engine panicked (a bug in Quarry; please report it): ${what}. ` +
+      `The Quarry engine failed (a bug in Quarry; please report it): ${what}. ` +
         "The requests it was running failed and their transactions were rolled back; the next request starts a fresh engine.",
-      { panic: true },
+      overflow ? { panic: true, stackOverflow: true } : { panic: true },
     );
     const pending = [...inst.waiting.values()];
     inst.waiting.clear();
