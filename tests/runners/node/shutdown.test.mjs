@@ -1,5 +1,5 @@
-// Shutdown and timeouts, on both engines (the WebAssembly engine over node-postgres and the native
-// addon): `$disconnect()` is final — open transactions are rolled back (a statement they are
+// Shutdown and timeouts, on both engines (the WebAssembly engine over node-postgres and over Neon's
+// WebSocket driver, and the native addon): `$disconnect()` is final — open transactions are rolled back (a statement they are
 // running is cancelled, not waited for), a transaction still waiting for a connection never
 // starts, nothing starts afterwards (Q4002), and no connection of the client's is left when it
 // resolves (the pool the client owns is closed; a pool the caller gave has nothing checked out).
@@ -10,7 +10,11 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
 import { QuarryError, createClient } from "quarry";
+import { Pool as NeonPool, neonConfig } from "@neondatabase/serverless";
+import { neonAdapter } from "quarry/adapters/neon";
 import { pgAdapter } from "quarry/adapters/pg";
+import { WebSocket } from "ws";
+import { neonLocalConfig, startWebsockify } from "../../runtimes/support/websockify.mjs";
 import { DATABASE_URL } from "./support/backends.mjs";
 
 const SCHEMA = `
@@ -57,7 +61,7 @@ async function eventually(check, ms = 2000) {
 const engines = [
   {
     name: "wasm-pg",
-    open(app) {
+    async open(app) {
       const pool = new pg.Pool({ connectionString: DATABASE_URL, application_name: app, max: 2, connectionTimeoutMillis: 5000 });
       return {
         options: { adapter: pgAdapter(pool) },
@@ -68,8 +72,25 @@ const engines = [
     },
   },
   {
+    name: "wasm-neon",
+    async open(app) {
+      const proxy = await startWebsockify(new URL(DATABASE_URL).host || "127.0.0.1:5432");
+      neonLocalConfig(neonConfig, proxy.port);
+      neonConfig.webSocketConstructor = WebSocket;
+      const pool = new NeonPool({ connectionString: withParam(DATABASE_URL, "application_name", app), max: 2 });
+      return {
+        options: { adapter: neonAdapter(pool) },
+        settled: async () => (await backends(app)).every((b) => b.state === "idle") && pool.totalCount === pool.idleCount,
+        close: async () => {
+          await pool.end();
+          await proxy.close();
+        },
+      };
+    },
+  },
+  {
     name: "native",
-    open(app) {
+    async open(app) {
       const url = withParam(withParam(DATABASE_URL, "application_name", app), "connection_limit", "2");
       return {
         options: { url },
@@ -85,8 +106,8 @@ for (const engine of engines) {
   describe(`shutdown and timeouts (${engine.name})`, () => {
     const namespace = `qshutdown_${engine.name.replace("-", "_")}_${process.pid}`;
     let n = 0;
-    const client = (app, extra = {}) => {
-      const driver = engine.open(app);
+    const client = async (app, extra = {}) => {
+      const driver = await engine.open(app);
       const db = createClient({ schema: SCHEMA, namespace, ...driver.options, ...extra });
       return { db, driver };
     };
@@ -95,7 +116,7 @@ for (const engine of engines) {
     before(async () => {
       await admin.query(`DROP SCHEMA IF EXISTS "${namespace}" CASCADE`);
       await admin.query(`CREATE SCHEMA "${namespace}"`);
-      const { db, driver } = client(`quarry_shutdown_ddl_${process.pid}`);
+      const { db, driver } = await client(`quarry_shutdown_ddl_${process.pid}`);
       for (const statement of db.$ddl()) await admin.query(`SET search_path TO "${namespace}"; ${statement}`);
       await admin.query("SET search_path TO DEFAULT");
       await db.$disconnect();
@@ -108,7 +129,7 @@ for (const engine of engines) {
 
     test("$disconnect rolls back open transactions, starts no queued one, and leaves no connection", async () => {
       const app = `quarry_shutdown_${engine.name}_${process.pid}_${n++}`;
-      const { db, driver } = client(app);
+      const { db, driver } = await client(app);
       try {
         let release;
         const held = new Promise((r) => (release = r));
@@ -172,7 +193,7 @@ for (const engine of engines) {
 
     test("a transaction past its timeout has its running statement cancelled", async () => {
       const app = `quarry_timeout_${engine.name}_${process.pid}_${n++}`;
-      const { db, driver } = client(app);
+      const { db, driver } = await client(app);
       try {
         const start = Date.now();
         await assert.rejects(
