@@ -347,7 +347,9 @@ impl Transaction for JsTransaction {
         settle(self.tx.rollback()).await.map(|_| ())
     }
 
-    /// The adapter transaction's optional `cancel()`: cancels the statement it is running.
+    /// The adapter transaction's optional `cancel()`: cancels the statement it is running. (Only
+    /// on wasm32, where the canceller need not be `Send`; the crate builds natively for tests.)
+    #[cfg(target_arch = "wasm32")]
     fn canceller(&self) -> Option<quarry_engine::exec::Canceller> {
         if !get(&self.tx, "cancel").is_function() {
             return None;
