@@ -41,6 +41,8 @@ const withParam = (url, key, value) => `${url}${url.includes("?") ? "&" : "?"}${
 
 /** The admin connection that watches and ends the client's backends. */
 let admin;
+/** The backends ended so far. */
+const killed = new Set();
 
 /** Ends every backend of `app` that is running a statement containing `marker`, once one is. */
 async function terminateWhenRunning(app, marker) {
@@ -50,7 +52,8 @@ async function terminateWhenRunning(app, marker) {
       [app, marker],
     );
     if (rows.length > 0) {
-      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [app]);
+      const ended = await admin.query("SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [app]);
+      for (const r of ended.rows) killed.add(r.pid);
       return rows.length;
     }
     await sleep(20);
@@ -60,8 +63,25 @@ async function terminateWhenRunning(app, marker) {
 
 /** Ends every backend of `app`, whatever it is doing. */
 async function terminateAll(app) {
-  const { rows } = await admin.query("SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1", [app]);
+  const { rows } = await admin.query("SELECT pid, pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1", [app]);
+  for (const r of rows) killed.add(r.pid);
   return rows.length;
+}
+
+/**
+ * Waits until the backends the test ended are gone. A request that takes an idle connection at
+ * the very moment the server ends it fails like the one that was running (the driver learns of it
+ * only then); the one after gets a working connection.
+ */
+async function gone() {
+  if (killed.size === 0) return;
+  for (let i = 0; i < 200; i++) {
+    const { rows } = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1)", [[...killed]]);
+    if (rows[0].n === 0) break;
+    await sleep(20);
+  }
+  killed.clear();
+  await sleep(100);
 }
 
 const typed = (e) => {
@@ -124,6 +144,7 @@ for (const engine of engines) {
       return rows[0];
     };
     const nextRequestWorks = async () => {
+      await gone();
       const created = await db.parent.create({ data: { name: "after" } });
       assert.equal(created.name, "after");
       await db.parent.delete({ where: { id: created.id } });
