@@ -3,6 +3,12 @@
 // Every value is read as PostgreSQL's text output (the engine decodes it by the schema's types),
 // errors become `DriverAdapterError`s with their SQLSTATE, and a transaction holds one pooled
 // client from BEGIN to COMMIT or ROLLBACK. The pool stays the caller's to end.
+//
+// The adapter owns its driver's 'error' events: node-postgres emits one on a client whose
+// connection the server ended (pg_terminate_backend, a restart, a failover), and an event nobody
+// listens to ends the process. An idle pooled client's goes to the pool, which drops the client;
+// a client held for a transaction has the adapter's listener, and the transaction's next call
+// fails with a connection error instead (the server has rolled it back).
 
 import {
   DriverAdapterError,
@@ -27,82 +33,144 @@ interface ArrayResult {
 export interface PgLikeClient {
   query(config: object): Promise<unknown>;
   query(text: string): Promise<unknown>;
+  /** The server process of the connection (node-postgres's `processID`), for cancelling. */
+  processID?: number | null;
   release(err?: Error | boolean): void;
+  on?(event: "error", listener: (e: Error) => void): unknown;
+  removeListener?(event: "error", listener: (e: Error) => void): unknown;
 }
 
 /** What is used of a node-postgres (or Neon) pool. */
 export interface PgLikePool {
   query(config: object): Promise<unknown>;
   connect(): Promise<PgLikeClient>;
+  on?(event: "error", listener: (e: Error) => void): unknown;
+}
+
+/** Pools that already have the adapter's listener for their idle clients' errors. */
+const listened = new WeakSet<object>();
+
+/** pg-pool's wording when `connectionTimeoutMillis` passes while waiting for a client. */
+const POOL_TIMEOUT = /timeout exceeded when trying to connect|timeout/i;
+
+/** A failure to get a connection: a pool timeout (P2024) when the pool's wait ran out. */
+function connectError(e: unknown): DriverAdapterError {
+  const message = e instanceof Error ? e.message : String(e);
+  if (POOL_TIMEOUT.test(message) && !(e as { severity?: unknown })?.severity) {
+    return new DriverAdapterError({ kind: "poolTimeout", message });
+  }
+  return postgresError(e);
 }
 
 const text = (value: string) => value;
 const RAW_TEXT = { getTypeParser: () => text };
 
-async function run(target: PgLikePool | PgLikeClient, q: SqlQuery): Promise<ArrayResult> {
+async function run(target: PgLikePool | PgLikeClient, q: SqlQuery, pooled: boolean): Promise<ArrayResult> {
   try {
     return (await target.query({ text: q.sql, values: q.args, rowMode: "array", types: RAW_TEXT })) as ArrayResult;
   } catch (e) {
-    throw postgresError(e);
+    // `pool.query` waits for a client first: its timeout is the pool's.
+    throw pooled ? connectError(e) : postgresError(e);
   }
 }
 
-function queryable(target: PgLikePool | PgLikeClient): Pick<SqlQueryable, "queryRaw" | "executeRaw"> {
+function queryable(run: (q: SqlQuery) => Promise<ArrayResult>): Pick<SqlQueryable, "queryRaw" | "executeRaw"> {
   return {
     async queryRaw(q): Promise<SqlResultSet> {
-      const res = await run(target, q);
+      const res = await run(q);
       return { columnNames: res.fields.map((f) => f.name), columnTypes: res.fields.map((f) => f.dataTypeID), rows: res.rows };
     },
     async executeRaw(q): Promise<number> {
-      return (await run(target, q)).rowCount ?? 0;
+      return (await run(q)).rowCount ?? 0;
     },
   };
 }
 
-async function connect(pool: PgLikePool): Promise<PgLikeClient> {
-  try {
-    return await pool.connect();
-  } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    // pg's wording when `connectionTimeoutMillis` passes.
-    if (/timeout/i.test(message)) throw new DriverAdapterError({ kind: "poolTimeout", message });
-    throw postgresError(e);
-  }
+/** The connection-lost error a transaction's calls fail with once its connection is gone. */
+function lost(cause: Error): DriverAdapterError {
+  return new DriverAdapterError({ kind: "connection", message: `the connection was closed: ${cause.message}` });
 }
 
 export function poolAdapter(pool: PgLikePool, adapterName: string): SqlDriverAdapter {
+  // An idle client whose connection ends: pg-pool removes it and emits 'error' on the pool.
+  if (typeof pool.on === "function" && !listened.has(pool)) {
+    listened.add(pool);
+    pool.on("error", () => {});
+  }
   return {
     provider: "postgres",
     adapterName,
-    ...queryable(pool),
+    ...queryable((q) => run(pool, q, true)),
     async startTransaction(isolationLevel?: IsolationLevel): Promise<SqlTransaction> {
-      const client = await connect(pool);
+      let client: PgLikeClient;
+      try {
+        client = await pool.connect();
+      } catch (e) {
+        throw connectError(e);
+      }
+      // Held from BEGIN to the end: this client's 'error' events are ours until it goes back.
+      let broken: Error | undefined;
+      const onError = (e: Error) => {
+        broken ??= e;
+      };
+      client.on?.("error", onError);
+      let released = false;
+      const release = (err?: Error | boolean) => {
+        if (released) return;
+        released = true;
+        client.removeListener?.("error", onError);
+        // A connection that failed, or whose transaction did not end cleanly, never goes back.
+        client.release(broken ?? err);
+      };
       const begin = isolationLevel ? `BEGIN ISOLATION LEVEL ${POSTGRES_ISOLATION[isolationLevel]}` : "BEGIN";
       try {
         await client.query(begin);
       } catch (e) {
-        client.release(e instanceof Error ? e : true);
-        throw postgresError(e);
+        release(e instanceof Error ? e : true);
+        throw broken ? lost(broken) : postgresError(e);
       }
       let open = true;
+      const inTransaction = async (q: SqlQuery): Promise<ArrayResult> => {
+        if (broken) throw lost(broken);
+        try {
+          return (await client.query({ text: q.sql, values: q.args, rowMode: "array", types: RAW_TEXT })) as ArrayResult;
+        } catch (e) {
+          // The statement's own error (with its SQLSTATE) when the server sent one.
+          const mapped = postgresError(e);
+          if (broken && mapped.cause.kind !== "database") throw lost(broken);
+          throw mapped;
+        }
+      };
       const end = async (statement: "COMMIT" | "ROLLBACK") => {
         if (!open) throw new DriverAdapterError({ kind: "transactionClosed", message: "the transaction has already ended" });
         open = false;
+        if (broken) {
+          release();
+          // The server rolled the transaction back when the connection ended.
+          if (statement === "ROLLBACK") return;
+          throw lost(broken);
+        }
         try {
           await client.query(statement);
-          client.release();
+          release();
         } catch (e) {
-          // A connection whose transaction did not end cleanly never goes back to the pool.
-          client.release(e instanceof Error ? e : true);
-          throw postgresError(e);
+          release(e instanceof Error ? e : true);
+          throw broken ? lost(broken) : postgresError(e);
         }
       };
       return {
         provider: "postgres",
         adapterName,
-        ...queryable(client),
+        ...queryable(inTransaction),
         commit: () => end("COMMIT"),
         rollback: () => end("ROLLBACK"),
+        // Cancels the statement the transaction is running (its timeout passed, or the client is
+        // closing), from another of the pool's connections: the driver's connection is busy.
+        async cancel() {
+          const pid = client.processID;
+          if (!open || broken || typeof pid !== "number") return;
+          await pool.query({ text: "SELECT pg_cancel_backend($1)", values: [pid] }).catch(() => {});
+        },
       };
     },
     async dispose() {},

@@ -69,6 +69,8 @@ pub mod codes {
     // Execution and drivers.
     /// The database driver failed without a more specific mapping (`meta.sqlstate` if known).
     pub const DRIVER: &str = "Q4001";
+    /// The client was disconnected (`$disconnect()`): nothing starts on it any more.
+    pub const CLIENT_CLOSED: &str = "Q4002";
     /// A transaction was used after it ended, or timed out and was rolled back.
     pub const TRANSACTION_CLOSED: &str = "P2028";
     /// Timed out waiting for a connection from the pool.

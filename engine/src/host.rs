@@ -281,6 +281,7 @@ impl<D: Driver> Host<D> {
 
     /// Runs an envelope: one request, a batch, or either inside an interactive transaction.
     pub async fn request(&self, envelope: &Json) -> Result<Json> {
+        self.transactions.check_open()?;
         let env = self.envelope(envelope)?;
         let dialect = self.driver.dialect();
         match (env.transaction, env.requests) {
@@ -352,7 +353,8 @@ impl<D: Driver> Host<D> {
         self.transactions.expire(id).await
     }
 
-    /// Rolls back every open interactive transaction (the client is closing).
+    /// Rolls back every open interactive transaction, cancelling their running statements, and
+    /// refuses every later request and transaction with `Q4002` (the client is closing).
     pub async fn close(&self) {
         self.transactions.close_all().await
     }

@@ -63,6 +63,13 @@ export interface SqlQueryable {
 export interface SqlTransaction extends SqlQueryable {
   commit(): Promise<void>;
   rollback(): Promise<void>;
+  /**
+   * Optional: asks the database to cancel the statement this transaction is running, if any
+   * (PostgreSQL: `pg_cancel_backend` from another connection, or the protocol's cancel request).
+   * Called while the statement runs, when the transaction's timeout has passed or the client is
+   * closing, so that rolling back does not wait for the statement to finish.
+   */
+  cancel?(): Promise<void>;
 }
 
 /** What one statement of a batch gave: its rows, and the number of rows it affected. */

@@ -8,7 +8,7 @@ import sql from "sql-template-tag";
 import { Engine, type EngineDescription, type EngineOptions, type EngineWarning, type QueryEngine } from "./engine.js";
 import type { SqlDriverAdapter } from "./adapter.js";
 import type { Addon, NativeQueryEvent } from "./native.js";
-import { QuarryError, QuarryValidationError, engineError } from "./errors.js";
+import { QuarryDriverError, QuarryError, QuarryValidationError, engineError } from "./errors.js";
 import { Logger, withQueryLog } from "./log.js";
 import { clientNamespace } from "./namespace.js";
 import { type CallContext, type PendingRequest, QuarryPromise, requestOf } from "./promise.js";
@@ -158,10 +158,38 @@ class Core {
     else console.warn(`quarry:warn ${line}`);
   }
 
+  /** Set by `$disconnect()`: from then on nothing starts (Q4002). */
+  #closing: Promise<void> | undefined;
+  /** Calls to the engine that have not settled yet; `$disconnect()` waits for them. */
+  readonly #inFlight = new Set<Promise<unknown>>();
+
+  /** Fails once the client is disconnecting or disconnected. */
+  checkOpen(): void {
+    if (this.#closing) {
+      throw new QuarryDriverError("Q4002", "the client was disconnected ($disconnect()); create a new client to run more requests");
+    }
+  }
+
+  /** Runs a call to the engine that `$disconnect()` must wait for. */
+  track<T>(start: () => Promise<T>): Promise<T> {
+    try {
+      this.checkOpen();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const p = start();
+    this.#inFlight.add(p);
+    const done = () => {
+      this.#inFlight.delete(p);
+    };
+    p.then(done, done);
+    return p;
+  }
+
   /** Runs an envelope, decoding the result and logging a failure. */
   async send(envelope: object): Promise<unknown> {
     try {
-      return decode(await this.engine.request(envelope));
+      return decode(await this.track(() => this.engine.request(envelope)));
     } catch (e) {
       if (e instanceof QuarryError) this.logger.message("error", `${e.code} ${e.message}`);
       throw e;
@@ -186,10 +214,19 @@ class Core {
     return new QuarryPromise(spec);
   }
 
-  async dispose(): Promise<void> {
-    await this.engine.close();
-    await this.#adapter?.dispose?.();
-    await this.#owned?.dispose?.();
+  /**
+   * `$disconnect()`, final: nothing starts any more; the engine rolls back open transactions
+   * (cancelling statements they run) and refuses what was still waiting to start; calls still
+   * finishing are waited for; then the adapter is released and the pool the client owns ended.
+   */
+  dispose(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.engine.close();
+      await Promise.allSettled([...this.#inFlight]);
+      await this.#adapter?.dispose?.();
+      await this.#owned?.dispose?.();
+    })();
+    return this.#closing;
   }
 }
 
@@ -313,11 +350,13 @@ async function interactive(
   fn: (tx: QuarryClient) => Promise<unknown>,
   options?: TransactionOptions,
 ): Promise<unknown> {
-  const { id, timeout } = await core.engine.begin({
-    isolationLevel: options?.isolationLevel,
-    maxWait: options?.maxWait,
-    timeout: options?.timeout,
-  });
+  const { id, timeout } = await core.track(() =>
+    core.engine.begin({
+      isolationLevel: options?.isolationLevel,
+      maxWait: options?.maxWait,
+      timeout: options?.timeout,
+    }),
+  );
   // After its timeout the transaction is rolled back even while `fn` still runs; its next call
   // (and the commit) then fail with P2028, as in Prisma. The engine's clock decides; should the
   // timer fire a moment early, it tries again shortly.
@@ -337,8 +376,10 @@ async function interactive(
   };
   arm(timeout + 1);
   try {
+    // Begun just as the client started closing: the engine rolls it back; never run the callback.
+    core.checkOpen();
     const result = await fn(view(core, { ...ctx, transaction: id }));
-    await core.engine.commit(id);
+    await core.track(() => core.engine.commit(id));
     return result;
   } catch (e) {
     await core.engine.rollback(id).catch(() => {});

@@ -1,11 +1,15 @@
-// The WebAssembly engine: loads the module once per process and turns its task-based calls into
-// promises. The module never runs a future on its own: it asks to be polled (`wake`), and every
-// poll happens here, inside a try/catch. A panic in the engine traps inside such a call and
-// becomes a `QuarryPanicError` for the caller (and for every later call: the instance cannot be
-// trusted after a trap) instead of an exception in a microtask that would end the process.
+// The WebAssembly engine: loads the module and turns its task-based calls into promises. The
+// module never runs a future on its own: it asks to be polled (`wake`), and every poll happens
+// here, inside a try/catch. A panic in the engine traps inside such a call and becomes a
+// `QuarryPanicError` for the caller and for every request that instance was running, instead of
+// an exception in a microtask that would end the process. An instance that trapped cannot be
+// trusted, so it is dropped: the next call starts a fresh instance of the module (the glue is
+// instantiated anew, with its own memory and tables), every client's engine is rebuilt in it on
+// its next call, and the transactions the dead instance held open are rolled back through their
+// adapters, so their connections go back to the pool.
 
-import * as wasm from "#wasm";
-import type { SqlDriverAdapter } from "./adapter.js";
+import * as glue from "#wasm";
+import type { IsolationLevel, SqlDriverAdapter, SqlTransaction } from "./adapter.js";
 import { QuarryInternalError, QuarryPanicError, engineError } from "./errors.js";
 
 /**
@@ -31,14 +35,25 @@ export function isWasmModule(value: unknown): value is WasmModule {
   return Object.prototype.toString.call(value) === "[object WebAssembly.Module]";
 }
 
-let loaded = false;
-let panicMessage: string | undefined;
-let poisoned: QuarryPanicError | undefined;
-const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
-const scheduled = new Set<number>();
+/** The module's exports, as one instantiation of its glue sees them. */
+type Glue = ReturnType<typeof glue.instantiate>;
 
-function load(): void {
-  if (loaded) return;
+/** One instance of the module, with the tasks it runs and the transactions it holds open. */
+interface Instance {
+  readonly wasm: Glue;
+  dead?: QuarryPanicError;
+  panicMessage?: string;
+  readonly waiting: Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>;
+  readonly scheduled: Set<number>;
+  readonly transactions: Set<SqlTransaction>;
+}
+
+let current: Instance | undefined;
+let moduleSource: EngineModuleSource | undefined;
+
+/** The live instance, started on first use and again after a trap. */
+function instance(): Instance {
+  if (current && !current.dead) return current;
   if (!source) {
     throw new QuarryInternalError(
       "Q9002",
@@ -46,80 +61,145 @@ function load(): void {
         "(its `exports` pick the loader for Workers, Vercel Edge, Deno, Node and browsers).",
     );
   }
+  moduleSource ??= source();
+  const wasm = glue.instantiate();
   // The generated glue accepts a module of any realm (scripts/build makes its check tag-based).
-  wasm.initSync({ module: source() });
-  wasm.installHost(wake, (message: string) => {
-    panicMessage = message;
-  });
-  loaded = true;
+  wasm.initSync({ module: moduleSource });
+  const inst: Instance = { wasm, waiting: new Map(), scheduled: new Set(), transactions: new Set() };
+  wasm.installHost(
+    (id: number) => wake(inst, id),
+    (message: string) => {
+      inst.panicMessage = message;
+    },
+  );
+  current = inst;
+  return inst;
 }
 
-function wake(id: number): void {
-  if (scheduled.has(id)) return;
-  scheduled.add(id);
+function wake(inst: Instance, id: number): void {
+  if (inst.dead || inst.scheduled.has(id)) return;
+  inst.scheduled.add(id);
   queueMicrotask(() => {
-    scheduled.delete(id);
-    poll(id);
+    inst.scheduled.delete(id);
+    poll(inst, id);
   });
 }
 
-/** After a trap: fail everything that waits and everything that comes. */
-function poison(cause: unknown): QuarryPanicError {
-  if (!poisoned) {
-    const what = panicMessage ?? (cause instanceof Error ? cause.message : String(cause));
-    poisoned = new QuarryPanicError(
+/**
+ * After a trap: the instance is dropped. Everything it was running fails with the panic, and the
+ * transactions it held are rolled back; the next call starts a fresh instance.
+ */
+function kill(inst: Instance, cause: unknown): QuarryPanicError {
+  if (!inst.dead) {
+    // Without a panic message the trap was the host's: a stack overflow inside the module is a
+    // RangeError (the engine recursed too deep on some request), anything else is reported as is.
+    const overflow = inst.panicMessage === undefined && cause instanceof RangeError;
+    const what = overflow
+      ? "it ran out of stack (a request it should have refused as too large)"
+      : `it panicked: ${inst.panicMessage ?? (cause instanceof Error ? cause.message : String(cause))}`;
+    inst.dead = new QuarryPanicError(
       "Q9001",
-      `The Quarry engine panicked (a bug in Quarry; please report it): ${what}. ` +
-        "The engine cannot be used any more in this process; restart it.",
-      { panic: true },
+      `The Quarry engine failed (a bug in Quarry; please report it): ${what}. ` +
+        "The requests it was running failed and their transactions were rolled back; the next request starts a fresh engine.",
+      overflow ? { panic: true, stackOverflow: true } : { panic: true },
     );
-    const pending = [...waiting.values()];
-    waiting.clear();
-    for (const w of pending) w.reject(poisoned);
+    const pending = [...inst.waiting.values()];
+    inst.waiting.clear();
+    for (const w of pending) w.reject(inst.dead);
+    const open = [...inst.transactions];
+    inst.transactions.clear();
+    for (const tx of open) tx.rollback().catch(() => {});
   }
-  return poisoned;
+  return inst.dead;
 }
 
-function poll(id: number): void {
-  const w = waiting.get(id);
-  if (!w) return;
+function poll(inst: Instance, id: number): void {
+  const w = inst.waiting.get(id);
+  if (!w || inst.dead) return;
   let out: [boolean, string] | undefined;
   try {
-    out = wasm.pollTask(id);
+    out = inst.wasm.pollTask(id);
   } catch (e) {
-    poison(e);
+    kill(inst, e);
     return;
   }
   if (out === undefined) return;
-  waiting.delete(id);
+  inst.waiting.delete(id);
   const [ok, text] = out;
   if (ok) w.resolve(JSON.parse(text));
   else w.reject(engineError(JSON.parse(text)));
 }
 
 /** Runs a synchronous engine call; errors cross as JSON text, a trap as a panic. */
-function call<T>(f: () => T): T {
-  if (poisoned) throw poisoned;
+function call<T>(inst: Instance, f: (wasm: Glue) => T): T {
+  if (inst.dead) throw inst.dead;
   try {
-    return f();
+    return f(inst.wasm);
   } catch (e) {
     if (typeof e === "string") throw engineError(JSON.parse(e));
-    throw poison(e);
+    throw kill(inst, e);
   }
 }
 
-function run(start: () => number): Promise<unknown> {
-  if (poisoned) return Promise.reject(poisoned);
+function run(inst: Instance, start: (wasm: Glue) => number): Promise<unknown> {
+  if (inst.dead) return Promise.reject(inst.dead);
   let id: number;
   try {
-    id = start();
+    id = start(inst.wasm);
   } catch (e) {
-    return Promise.reject(poison(e));
+    return Promise.reject(kill(inst, e));
   }
   return new Promise((resolve, reject) => {
-    waiting.set(id, { resolve, reject });
-    poll(id);
+    inst.waiting.set(id, { resolve, reject });
+    poll(inst, id);
   });
+}
+
+/**
+ * The adapter as one instance sees it: the transactions it starts are recorded until they end, so
+ * that if the instance dies they are rolled back instead of holding their connections forever.
+ */
+function tracked(adapter: SqlDriverAdapter, inst: Instance): SqlDriverAdapter {
+  const transaction = (tx: SqlTransaction): SqlTransaction => {
+    const end = (how: "commit" | "rollback") => () => {
+      inst.transactions.delete(tx);
+      return tx[how]();
+    };
+    const out: SqlTransaction = {
+      provider: tx.provider,
+      adapterName: tx.adapterName,
+      queryRaw: (q) => tx.queryRaw(q),
+      executeRaw: (q) => tx.executeRaw(q),
+      commit: end("commit"),
+      rollback: end("rollback"),
+    };
+    if (typeof tx.cancel === "function") {
+      const cancel = tx.cancel.bind(tx);
+      out.cancel = () => cancel();
+    }
+    return out;
+  };
+  const out: SqlDriverAdapter = {
+    provider: adapter.provider,
+    adapterName: adapter.adapterName,
+    queryRaw: (q) => adapter.queryRaw(q),
+    executeRaw: (q) => adapter.executeRaw(q),
+    async startTransaction(isolationLevel?: IsolationLevel) {
+      const tx = await adapter.startTransaction(isolationLevel);
+      if (inst.dead) {
+        // Started for an instance that died meanwhile: nobody will end it.
+        await tx.rollback().catch(() => {});
+        throw inst.dead;
+      }
+      inst.transactions.add(tx);
+      return transaction(tx);
+    },
+  };
+  if (typeof adapter.executeBatch === "function") {
+    const batch = adapter.executeBatch.bind(adapter);
+    out.executeBatch = (queries, options) => batch(queries, options);
+  }
+  return out;
 }
 
 export interface EngineOptions {
@@ -177,58 +257,90 @@ export interface QueryEngine {
   close(): Promise<unknown>;
 }
 
-/** One client's WebAssembly engine over a driver adapter. */
+/** One client's WebAssembly engine over a driver adapter, rebuilt in a fresh instance after a trap. */
 export class Engine implements QueryEngine {
-  readonly #engine: wasm.QuarryEngine;
+  readonly #schema: string;
+  readonly #options: string;
+  readonly #adapter: SqlDriverAdapter;
+  #bound: { inst: Instance; engine: glue.QuarryEngine };
 
   constructor(schema: string, options: EngineOptions, adapter: SqlDriverAdapter) {
-    load();
-    this.#engine = call(() => new wasm.QuarryEngine(schema, JSON.stringify(options), adapter));
+    this.#schema = schema;
+    this.#options = JSON.stringify(options);
+    this.#adapter = adapter;
+    this.#bound = this.#build();
+  }
+
+  #build(): { inst: Instance; engine: glue.QuarryEngine } {
+    const inst = instance();
+    const engine = call(inst, (wasm) => new wasm.QuarryEngine(this.#schema, this.#options, tracked(this.#adapter, inst)));
+    return { inst, engine };
+  }
+
+  /** This client's engine in the live instance (built again there after a trap). */
+  #current(): { inst: Instance; engine: glue.QuarryEngine } {
+    if (this.#bound.inst.dead) this.#bound = this.#build();
+    return this.#bound;
+  }
+
+  #call<T>(f: (engine: glue.QuarryEngine) => T): T {
+    const { inst, engine } = this.#current();
+    return call(inst, () => f(engine));
+  }
+
+  #run(f: (engine: glue.QuarryEngine) => number): Promise<unknown> {
+    let bound: { inst: Instance; engine: glue.QuarryEngine };
+    try {
+      bound = this.#current();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return run(bound.inst, () => f(bound.engine));
   }
 
   describe(): EngineDescription {
-    return JSON.parse(call(() => this.#engine.describe()));
+    return JSON.parse(this.#call((e) => e.describe()));
   }
 
   warnings(): Promise<EngineWarning[]> {
-    return run(() => this.#engine.warnings()) as Promise<EngineWarning[]>;
+    return this.#run((e) => e.warnings()) as Promise<EngineWarning[]>;
   }
 
   tenantLinks(): Promise<{ relation: string; links: number }[]> {
-    return run(() => this.#engine.tenantLinks()) as Promise<{ relation: string; links: number }[]>;
+    return this.#run((e) => e.tenantLinks()) as Promise<{ relation: string; links: number }[]>;
   }
 
   ddl(options?: { tenantKeys?: boolean; rls?: boolean }): string[] {
-    return JSON.parse(call(() => this.#engine.ddl(JSON.stringify(options ?? null))));
+    return JSON.parse(this.#call((e) => e.ddl(JSON.stringify(options ?? null))));
   }
 
   compile(envelope: unknown): unknown {
-    return JSON.parse(call(() => this.#engine.compile(JSON.stringify(envelope))));
+    return JSON.parse(this.#call((e) => e.compile(JSON.stringify(envelope))));
   }
 
   request(envelope: unknown): Promise<unknown> {
-    return run(() => this.#engine.request(JSON.stringify(envelope)));
+    return this.#run((e) => e.request(JSON.stringify(envelope)));
   }
 
   begin(options: unknown): Promise<{ id: string; timeout: number }> {
-    return run(() => this.#engine.begin(JSON.stringify(options ?? null))) as Promise<{ id: string; timeout: number }>;
+    return this.#run((e) => e.begin(JSON.stringify(options ?? null))) as Promise<{ id: string; timeout: number }>;
   }
 
   commit(id: string): Promise<unknown> {
-    return run(() => this.#engine.commit(id));
+    return this.#run((e) => e.commit(id));
   }
 
   rollback(id: string): Promise<unknown> {
-    return run(() => this.#engine.rollback(id));
+    return this.#run((e) => e.rollback(id));
   }
 
   /** Rolls the transaction back if its timeout has passed; whether it did. */
   expire(id: string): Promise<boolean> {
-    return run(() => this.#engine.expire(id)) as Promise<boolean>;
+    return this.#run((e) => e.expire(id)) as Promise<boolean>;
   }
 
   close(): Promise<unknown> {
-    return run(() => this.#engine.close());
+    return this.#run((e) => e.close());
   }
 }
 
@@ -237,18 +349,21 @@ export class Engine implements QueryEngine {
  * for code generators: see `SchemaDescription` in generate/schema.ts. Needs no database.
  */
 export function describeSchema(schema: string, options: EngineOptions = {}): unknown {
-  load();
-  return JSON.parse(call(() => wasm.describeSchema(schema, JSON.stringify(options))));
+  return JSON.parse(call(instance(), (wasm) => wasm.describeSchema(schema, JSON.stringify(options))));
 }
 
 /** Makes the engine panic, to check that a panic reaches the caller as an error. */
 export function debugPanic(message: string): void {
-  load();
-  call(() => wasm.debugPanic(message));
+  call(instance(), (wasm) => wasm.debugPanic(message));
 }
 
 /** Makes a task of the engine panic when it is next polled, as a panic inside a request would. */
 export function debugPanicInTask(message: string): Promise<unknown> {
-  load();
-  return run(() => wasm.debugPanicInTask(message));
+  let inst: Instance;
+  try {
+    inst = instance();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return run(inst, (wasm) => wasm.debugPanicInTask(message));
 }

@@ -44,8 +44,9 @@ export class QuarryInternalError extends QuarryError {
 }
 
 /**
- * The engine panicked (a bug in Quarry). The WebAssembly instance cannot be trusted afterwards:
- * every later call fails with this error too; restart the process.
+ * The engine panicked (a bug in Quarry). The call failed; so did every request the WebAssembly
+ * instance was running, and the transactions it held were rolled back. The next call runs on a
+ * fresh instance.
  */
 export class QuarryPanicError extends QuarryInternalError {
   override readonly name: string = "QuarryPanicError";

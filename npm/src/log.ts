@@ -86,6 +86,7 @@ export function withQueryLog(logger: Logger, adapter: SqlDriverAdapter): SqlDriv
         ...queryable(logger, tx),
         commit: () => timed(logger, "COMMIT", 0, () => tx.commit()),
         rollback: () => timed(logger, "ROLLBACK", 0, () => tx.rollback()),
+        ...(tx.cancel ? { cancel: () => (tx.cancel as () => Promise<void>).call(tx) } : {}),
       };
       return wrapped;
     },

@@ -58,8 +58,26 @@ export function base64ToBytes(text: string): Uint8Array {
   return bytes;
 }
 
+/**
+ * How deep a request document may nest (objects and lists). The engine's JSON reader stops at the
+ * same depth, so nothing deeper could run anyway; checking it here, before any recursion, turns a
+ * document thousands of levels deep (or one that contains itself) into `Q2007` with its path
+ * instead of a stack overflow in the client.
+ */
+export const MAX_DOCUMENT_DEPTH = 128;
+
+/** Keys that JavaScript objects treat specially; sent as ordinary keys, never as a prototype. */
+function setKey(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
+}
+
 /** A request's values with the types JSON cannot carry tagged. `path` names the value in errors. */
 export function encode(value: unknown, path = "args"): unknown {
+  return encodeAt(value, path, 0);
+}
+
+function encodeAt(value: unknown, path: string, depth: number): unknown {
   if (value === null || typeof value !== "object") {
     if (typeof value === "bigint") return tag("BigInt", value.toString());
     if (typeof value === "number" && !Number.isFinite(value)) return tag("Float", String(value));
@@ -76,13 +94,30 @@ export function encode(value: unknown, path = "args"): unknown {
   if (Decimal.isDecimal(value)) return tag("Decimal", value.toFixed());
   if (value instanceof Uint8Array) return tag("Bytes", bytesToBase64(value));
   if (value instanceof ArrayBuffer) return tag("Bytes", bytesToBase64(new Uint8Array(value)));
-  if (Array.isArray(value)) return value.map((v, i) => encode(v, `${path}[${i}]`));
-  // An object that looks like a tag can only be a Json field's value: send it as one, untouched.
-  if (isTagged(value)) return tag("Json", value);
+  if (depth >= MAX_DOCUMENT_DEPTH) {
+    throw new QuarryValidationError("Q2007", `${path}: nesting deeper than the limit of ${MAX_DOCUMENT_DEPTH} levels`, { path });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => encodeAt(v, `${path}[${i}]`, depth + 1));
+  // An object that looks like a tag can only be a Json field's value: send it as one (its depth
+  // checked, its keys kept as they are).
+  if (isTagged(value)) return tag("Json", plainJson(value, path, depth));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    if (v !== undefined) out[k] = encode(v, `${path}.${k}`);
+    if (v !== undefined) setKey(out, k, encodeAt(v, `${path}.${k}`, depth + 1));
   }
+  return out;
+}
+
+/** A copy of a JSON-like value with every own key kept (`__proto__` included), depth-checked. */
+function plainJson(value: unknown, path: string, depth: number): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (depth >= MAX_DOCUMENT_DEPTH) {
+    throw new QuarryValidationError("Q2007", `${path}: nesting deeper than the limit of ${MAX_DOCUMENT_DEPTH} levels`, { path });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => plainJson(v, `${path}[${i}]`, depth + 1));
+  if (value instanceof Date || Decimal.isDecimal(value) || value instanceof Uint8Array) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) setKey(out, k, plainJson(v, `${path}.${k}`, depth + 1));
   return out;
 }
 
@@ -116,6 +151,6 @@ export function decode(value: unknown): unknown {
     }
   }
   const obj = value as Record<string, unknown>;
-  for (const k of Object.keys(obj)) obj[k] = decode(obj[k]);
+  for (const k of Object.keys(obj)) setKey(obj, k, decode(obj[k]));
   return obj;
 }

@@ -109,8 +109,11 @@ async fn interactive_transactions_by_id() {
     let id = host.begin(&Json::Null, sleep).await.unwrap()["id"].as_str().unwrap().to_owned();
     let e = host.request(&json!({"request": [count_posts()], "tenant": 1, "transaction": id, "isolationLevel": "Serializable"})).await.unwrap_err();
     assert_eq!(e.code(), "Q2009");
+    // Closing is final: the open transaction is rolled back and nothing starts any more.
     host.close().await;
-    assert_eq!(code(&host, json!({"request": count_posts(), "tenant": 1, "transaction": id})).await, "P2028");
+    assert_eq!(code(&host, json!({"request": count_posts(), "tenant": 1, "transaction": id})).await, "Q4002");
+    assert_eq!(code(&host, json!({"request": count_posts(), "tenant": 1})).await, "Q4002");
+    assert_eq!(host.begin(&Json::Null, sleep).await.unwrap_err().code(), "Q4002");
     corpus::drop_namespace(host.driver(), &ns).await;
 }
 

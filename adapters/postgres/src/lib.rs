@@ -11,7 +11,10 @@ mod values;
 pub use config::{ConnectionOptions, SslMode};
 
 use deadpool_postgres::{Hook, HookError, Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime, Timeouts};
-use quarry_engine::exec::{Dialect, Driver, DriverError, DriverResult, IsolationLevel, Queryable, ResultSet, Transaction};
+use quarry_engine::exec::{Canceller, Dialect, Driver, DriverError, DriverResult, IsolationLevel, Queryable, ResultSet, Transaction};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_postgres_rustls::MakeRustlsConnect;
 use quarry_engine::value::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio_postgres::NoTls;
@@ -21,6 +24,8 @@ use tokio_postgres::NoTls;
 pub struct PgDriver {
     pool: Pool,
     options: ConnectionOptions,
+    /// The TLS connector of the pool's connections, for their cancel requests.
+    tls: Option<MakeRustlsConnect>,
 }
 
 impl PgDriver {
@@ -38,7 +43,8 @@ impl PgDriver {
     pub fn new(url: &str) -> Result<PgDriver, DriverError> {
         let options = ConnectionOptions::parse(url)?;
         let manager_config = ManagerConfig { recycling_method: RecyclingMethod::Fast };
-        let manager = match tls::connector(&options)? {
+        let tls = tls::connector(&options)?;
+        let manager = match tls.clone() {
             Some(tls) => Manager::from_config(options.pg.clone(), tls, manager_config),
             None => Manager::from_config(options.pg.clone(), NoTls, manager_config),
         };
@@ -61,7 +67,7 @@ impl PgDriver {
             }));
         }
         let pool = builder.build().map_err(|e| DriverError::Connection(e.to_string()))?;
-        Ok(PgDriver { pool, options })
+        Ok(PgDriver { pool, options, tls })
     }
 
     pub fn options(&self) -> &ConnectionOptions {
@@ -74,8 +80,39 @@ impl PgDriver {
     }
 
     /// Closes the pool; connections in use close when they are returned.
+    /// Closes the pool: idle connections at once, connections in use as they come back.
     pub fn close(&self) {
         self.pool.close();
+    }
+
+    /// Closes the pool and waits (at most `limit`) until every connection is gone, those that
+    /// requests were still using included. Whether none is left.
+    pub async fn close_and_wait(&self, limit: Duration) -> bool {
+        self.pool.close();
+        let start = std::time::Instant::now();
+        while self.pool.status().size > 0 {
+            if start.elapsed() >= limit {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        true
+    }
+
+    /// PostgreSQL's cancel request for the statement `conn` is running, over the pool's TLS.
+    fn canceller(&self, conn: &Object) -> Canceller {
+        let token = conn.cancel_token();
+        let tls = self.tls.clone();
+        Arc::new(move || {
+            let token = token.clone();
+            let tls = tls.clone();
+            Box::pin(async move {
+                let _ = match tls {
+                    Some(tls) => token.cancel_query(tls).await,
+                    None => token.cancel_query(NoTls).await,
+                };
+            })
+        })
     }
 
     async fn conn(&self) -> DriverResult<Object> {
@@ -105,7 +142,8 @@ impl Driver for PgDriver {
     async fn begin(&self, isolation: Option<IsolationLevel>) -> DriverResult<PgTransaction> {
         let conn = self.conn().await?;
         conn.batch_execute(&begin_sql(isolation)).await.map_err(values::pg_error)?;
-        Ok(PgTransaction { conn: Some(conn), pgbouncer: self.options.pgbouncer, open: AtomicBool::new(true) })
+        let cancel = self.canceller(&conn);
+        Ok(PgTransaction { conn: Some(conn), pgbouncer: self.options.pgbouncer, open: AtomicBool::new(true), cancel })
     }
 
     /// `BEGIN` and the first statement pipelined: tokio-postgres writes requests in the order
@@ -115,7 +153,8 @@ impl Driver for PgDriver {
         let begin = begin_sql(isolation);
         let (began, first) = futures_util::future::join(conn.batch_execute(&begin), values::query(&conn, self.options.pgbouncer, sql, params)).await;
         // On failure the transaction is dropped, which detaches its connection from the pool.
-        let tx = PgTransaction { conn: Some(conn), pgbouncer: self.options.pgbouncer, open: AtomicBool::new(true) };
+        let cancel = self.canceller(&conn);
+        let tx = PgTransaction { conn: Some(conn), pgbouncer: self.options.pgbouncer, open: AtomicBool::new(true), cancel };
         began.map_err(values::pg_error)?;
         first?;
         Ok(tx)
@@ -136,6 +175,7 @@ pub struct PgTransaction {
     conn: Option<Object>,
     pgbouncer: bool,
     open: AtomicBool,
+    cancel: Canceller,
 }
 
 impl PgTransaction {
@@ -188,5 +228,9 @@ impl Transaction for PgTransaction {
 
     async fn rollback(self) -> DriverResult<()> {
         self.end("ROLLBACK").await
+    }
+
+    fn canceller(&self) -> Option<Canceller> {
+        Some(Arc::clone(&self.cancel))
     }
 }

@@ -189,8 +189,11 @@ impl QuarryEngine {
     pub async fn close(&self) -> Result<String> {
         let host = Arc::clone(&self.host);
         settle(async move {
+            // Final: open transactions are rolled back (their running statements cancelled) and
+            // nothing starts any more; then every connection is closed before this resolves,
+            // those still finishing a request included.
             host.close().await;
-            host.driver().inner().close();
+            host.driver().inner().close_and_wait(Duration::from_secs(30)).await;
             Ok(Json::Null)
         })
         .await

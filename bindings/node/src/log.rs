@@ -136,4 +136,8 @@ impl<T: Transaction> Transaction for LoggedTransaction<T> {
         let log = self.log;
         log.timed("ROLLBACK", 0, self.inner.rollback()).await
     }
+
+    fn canceller(&self) -> Option<quarry_engine::exec::Canceller> {
+        self.inner.canceller()
+    }
 }

@@ -4,7 +4,9 @@
 //! `startTransaction(isolationLevel?)` to an object with the same two methods plus `commit()` and
 //! `rollback()`; an adapter that cannot hold a transaction open may offer
 //! `executeBatch(queries, { isolationLevel? })` instead, which runs statements known up front as
-//! one transaction and resolves to a result set per statement with its `affectedRows`. Adapters
+//! one transaction and resolves to a result set per statement with its `affectedRows`. A
+//! transaction may also have `cancel()`, which asks the database to cancel the statement it is
+//! running (used when the transaction outlives its timeout or the client closes). Adapters
 //! reject with a `DriverAdapterError` whose `cause` names the kind of failure
 //! (`{ kind: "database", sqlstate, constraint, table, column }`, ...).
 //!
@@ -343,6 +345,23 @@ impl Transaction for JsTransaction {
     async fn rollback(self) -> DriverResult<()> {
         self.open.set(false);
         settle(self.tx.rollback()).await.map(|_| ())
+    }
+
+    /// The adapter transaction's optional `cancel()`: cancels the statement it is running. (Only
+    /// on wasm32, where the canceller need not be `Send`; the crate builds natively for tests.)
+    #[cfg(target_arch = "wasm32")]
+    fn canceller(&self) -> Option<quarry_engine::exec::Canceller> {
+        if !get(&self.tx, "cancel").is_function() {
+            return None;
+        }
+        let tx = self.tx.clone();
+        Some(std::rc::Rc::new(move || {
+            let tx = tx.clone();
+            Box::pin(async move {
+                let cancel = get(&tx, "cancel").unchecked_into::<js_sys::Function>();
+                let _ = settle(cancel.call0(&tx)).await;
+            })
+        }))
     }
 }
 

@@ -137,6 +137,15 @@ pub enum DriverError {
 
 pub type DriverResult<T> = Result<T, DriverError>;
 
+/// Cancels the statement a transaction's connection is running, if any; resolves once the
+/// database has been asked (a statement that already finished is left alone).
+#[cfg(not(target_arch = "wasm32"))]
+pub type Canceller = std::sync::Arc<dyn Fn() -> futures_util::future::BoxFuture<'static, ()> + Send + Sync>;
+/// Cancels the statement a transaction's connection is running, if any; resolves once the
+/// database has been asked (a statement that already finished is left alone).
+#[cfg(target_arch = "wasm32")]
+pub type Canceller = std::rc::Rc<dyn Fn() -> futures_util::future::LocalBoxFuture<'static, ()>>;
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum IsolationLevel {
     ReadUncommitted,
@@ -235,4 +244,10 @@ pub trait Driver: Queryable {
 pub trait Transaction: Queryable {
     async fn commit(self) -> DriverResult<()>;
     async fn rollback(self) -> DriverResult<()>;
+    /// A way to cancel the statement this transaction is running, usable while another task holds
+    /// the transaction (PostgreSQL's cancel request): taken when the transaction starts, used when
+    /// it outlives its timeout or the client closes. `None` when the driver cannot cancel.
+    fn canceller(&self) -> Option<Canceller> {
+        None
+    }
 }

@@ -5,16 +5,21 @@
 //! whole life: once it has passed, the transaction is rolled back (by the next call to it, or by
 //! [`Transactions::expire`], which a binding calls from a timer of its runtime) and every later
 //! call fails with P2028. A transaction that fails to commit or roll back never goes back to the
-//! pool open: that is the driver's contract.
+//! pool open: that is the driver's contract. A statement still running when the timeout passes (or
+//! when the client closes) is cancelled through the driver's [`Canceller`] first, so the rollback
+//! does not wait for it to finish.
+//!
+//! [`Transactions::close_all`] is final: every open transaction is rolled back, and nothing starts
+//! after it (`Q4002`), including a transaction whose `begin` was still waiting for a connection.
 
-use super::{Driver, IsolationLevel, Transaction, errors::map_driver_error};
+use super::{Canceller, Driver, IsolationLevel, Transaction, errors::map_driver_error};
 use crate::error::{Error, Result, codes};
 use crate::exec::defaults::Clock;
 use crate::schema::Schema;
 use futures_util::lock::Mutex as AsyncMutex;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Options of an interactive transaction, with Prisma's defaults.
@@ -37,6 +42,21 @@ struct Entry<T> {
     tx: AsyncMutex<Option<T>>,
     started_ms: i64,
     timeout_ms: u64,
+    cancel: Option<Canceller>,
+}
+
+impl<T> Entry<T> {
+    /// The transaction, for ending it: at once when no request holds it, else after cancelling the
+    /// statement that request is running.
+    async fn take_over(&self) -> futures_util::lock::MutexGuard<'_, Option<T>> {
+        if let Some(guard) = self.tx.try_lock() {
+            return guard;
+        }
+        if let Some(cancel) = &self.cancel {
+            cancel().await;
+        }
+        self.tx.lock().await
+    }
 }
 
 /// The open interactive transactions of one client.
@@ -44,15 +64,31 @@ pub struct Transactions<T> {
     open: Mutex<HashMap<String, Arc<Entry<T>>>>,
     next: AtomicU64,
     clock: Clock,
+    closed: AtomicBool,
 }
 
 fn closed(message: impl Into<String>) -> Error {
     Error::new(codes::TRANSACTION_CLOSED, message.into())
 }
 
+/// The error of anything started on a client after `$disconnect()`.
+pub fn client_closed() -> Error {
+    Error::new(codes::CLIENT_CLOSED, "the client was disconnected ($disconnect()); create a new client to run more requests")
+}
+
 impl<T: Transaction> Transactions<T> {
     pub fn new(clock: Clock) -> Self {
-        Transactions { open: Mutex::new(HashMap::new()), next: AtomicU64::new(1), clock }
+        Transactions { open: Mutex::new(HashMap::new()), next: AtomicU64::new(1), clock, closed: AtomicBool::new(false) }
+    }
+
+    /// Whether [`Transactions::close_all`] has run: nothing may start any more.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// `Q4002` once the client has closed.
+    pub fn check_open(&self) -> Result<()> {
+        if self.is_closed() { Err(client_closed()) } else { Ok(()) }
     }
 
     fn now(&self) -> i64 {
@@ -60,6 +96,7 @@ impl<T: Transaction> Transactions<T> {
     }
 
     fn get(&self, id: &str) -> Result<Arc<Entry<T>>> {
+        self.check_open()?;
         let open = self.open.lock().map_err(|_| Error::internal("transaction registry poisoned"))?;
         open.get(id).cloned().ok_or_else(|| closed(format!("Transaction not found. Transaction ID is invalid, refers to an old closed transaction Quarry doesn't have information about anymore, or was obtained before disconnecting: {id}")))
     }
@@ -78,6 +115,7 @@ impl<T: Transaction> Transactions<T> {
         F: Future<Output = ()>,
     {
         use futures_util::future::{Either, select};
+        self.check_open()?;
         let begin = std::pin::pin!(driver.begin(options.isolation));
         let timer = std::pin::pin!(sleep(options.max_wait_ms));
         let tx = match select(begin, timer).await {
@@ -90,9 +128,22 @@ impl<T: Transaction> Transactions<T> {
             }
         };
         let id = format!("tx-{}", self.next.fetch_add(1, Ordering::Relaxed));
-        let entry = Arc::new(Entry { tx: AsyncMutex::new(Some(tx)), started_ms: self.now(), timeout_ms: options.timeout_ms });
-        self.open.lock().map_err(|_| Error::internal("transaction registry poisoned"))?.insert(id.clone(), entry);
-        Ok(id)
+        let cancel = tx.canceller();
+        let entry = Arc::new(Entry { tx: AsyncMutex::new(Some(tx)), started_ms: self.now(), timeout_ms: options.timeout_ms, cancel });
+        {
+            let mut open = self.open.lock().map_err(|_| Error::internal("transaction registry poisoned"))?;
+            // Checked under the registry's lock, which close_all takes to drain it: a transaction
+            // either is drained by close_all or sees the client closed here.
+            if !self.is_closed() {
+                open.insert(id.clone(), entry);
+                return Ok(id);
+            }
+        }
+        // The client closed while this transaction was starting: it never runs.
+        if let Some(tx) = entry.tx.lock().await.take() {
+            let _ = tx.rollback().await;
+        }
+        Err(client_closed())
     }
 
     /// Runs `f` with the open transaction (requests of one transaction run one at a time).
@@ -144,24 +195,33 @@ impl<T: Transaction> Transactions<T> {
         result.map_err(|e| map_driver_error(schema, e))
     }
 
-    /// Rolls the transaction back if its timeout has passed. Returns whether it did.
+    /// Rolls the transaction back if its timeout has passed, cancelling the statement it is
+    /// running if any. Returns whether it did.
     pub async fn expire(&self, id: &str) -> bool {
         let Ok(entry) = self.get(id) else { return false };
-        let mut guard = entry.tx.lock().await;
+        if self.now() - entry.started_ms <= entry.timeout_ms as i64 {
+            return false;
+        }
+        let mut guard = entry.take_over().await;
         self.check_expiry(id, &entry, &mut guard).await.is_err()
     }
 
-    /// Rolls back every open transaction (disconnect).
+    /// Rolls back every open transaction, cancelling the statements they are running, and closes
+    /// the registry for good: `begin` fails with `Q4002` from now on (disconnect).
     pub async fn close_all(&self) {
         let entries: Vec<Arc<Entry<T>>> = match self.open.lock() {
-            Ok(mut open) => open.drain().map(|(_, e)| e).collect(),
+            Ok(mut open) => {
+                self.closed.store(true, Ordering::Release);
+                open.drain().map(|(_, e)| e).collect()
+            }
             Err(_) => return,
         };
-        for entry in entries {
-            if let Some(tx) = entry.tx.lock().await.take() {
+        let rollbacks = entries.iter().map(|entry| async move {
+            if let Some(tx) = entry.take_over().await.take() {
                 let _ = tx.rollback().await;
             }
-        }
+        });
+        futures_util::future::join_all(rollbacks).await;
     }
 
     /// Open transaction ids (for tests and diagnostics).
