@@ -49,6 +49,10 @@ pub const DEFAULT_CAPACITY: usize = 512;
 /// it saves.
 const MAX_MISSES_WITHOUT_HITS: u64 = 16;
 
+/// Requests with more strings and numbers than this (a `createMany` of many rows, a long `in`
+/// list) are planned without the cache: probing them would cost more than planning.
+const MAX_LEAVES: usize = 32;
+
 /// A cached plan and what a request of its shape fills in.
 #[derive(Debug)]
 pub struct Template {
@@ -152,10 +156,13 @@ struct Doc<'a> {
 const TENANT_GROUP: usize = usize::MAX;
 
 impl<'a> Doc<'a> {
-    /// The shape (the context's key, the skeleton, which leaves may equal which) and the leaves.
-    fn new(request: &'a Json, ctx: &TenantContext, ctx_key: String) -> Doc<'a> {
+    /// The shape (the context's key, the skeleton, which leaves may equal which) and the leaves;
+    /// `None` past [`MAX_LEAVES`] or [`MAX_NESTING`].
+    fn new(request: &'a Json, ctx: &TenantContext, ctx_key: String) -> Option<Doc<'a>> {
         let mut doc = Doc { shape: ctx_key, leaves: Vec::new(), groups: Vec::new() };
-        skeleton(request, &mut doc, false);
+        if !skeleton(request, &mut doc, false, 0) {
+            return None;
+        }
         let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         if let TenantContext::Tenant(t) = ctx {
             seen.insert(norm(&t.to_json()), TENANT_GROUP);
@@ -172,7 +179,7 @@ impl<'a> Doc<'a> {
             }
             doc.groups.push(g);
         }
-        doc
+        Some(doc)
     }
 }
 
@@ -211,7 +218,7 @@ impl PlanCache {
     /// pipeline; its errors are returned as they are and never cached.
     pub fn get_or_plan(&self, request: &Json, ctx: &TenantContext, plan: impl Fn(&Json, &TenantContext) -> Result<Plan>) -> Result<Prepared> {
         let Some(ctx_key) = context_key(ctx) else { return plan(request, ctx).map(Prepared::Plan) };
-        let doc = Doc::new(request, ctx, ctx_key);
+        let Some(doc) = Doc::new(request, ctx, ctx_key) else { return plan(request, ctx).map(Prepared::Plan) };
         let info = self.inner.lock().ok().and_then(|mut i| i.shapes.get(&doc.shape).cloned());
         if let Some(info) = &info {
             if !info.cacheable {
@@ -313,8 +320,16 @@ fn class(v: &Json) -> Option<char> {
     })
 }
 
+/// Nesting past this is planned without the cache (the query stage refuses it with its own error;
+/// the walks here must not recurse deeper than the stack allows).
+const MAX_NESTING: usize = 64;
+
 /// Writes the shape of `v` and collects its leaves. `tag`: `v` is a `$type` tag (kept as is).
-fn skeleton<'a>(v: &'a Json, doc: &mut Doc<'a>, tag: bool) {
+/// False when `v` nests deeper than [`MAX_NESTING`].
+fn skeleton<'a>(v: &'a Json, doc: &mut Doc<'a>, tag: bool, depth: usize) -> bool {
+    if depth > MAX_NESTING {
+        return false;
+    }
     match v {
         Json::Null => doc.shape.push('n'),
         Json::Bool(true) => doc.shape.push('t'),
@@ -329,7 +344,9 @@ fn skeleton<'a>(v: &'a Json, doc: &mut Doc<'a>, tag: bool) {
         Json::Array(items) => {
             doc.shape.push('[');
             for item in items {
-                skeleton(item, doc, false);
+                if !skeleton(item, doc, false, depth + 1) {
+                    return false;
+                }
                 doc.shape.push(',');
             }
             doc.shape.push(']');
@@ -338,12 +355,15 @@ fn skeleton<'a>(v: &'a Json, doc: &mut Doc<'a>, tag: bool) {
             doc.shape.push('{');
             for (k, item) in map {
                 let _ = write!(doc.shape, "{}:{k}=", k.len());
-                skeleton(item, doc, k == crate::value::TYPE_KEY);
+                if !skeleton(item, doc, k == crate::value::TYPE_KEY, depth + 1) {
+                    return false;
+                }
                 doc.shape.push(',');
             }
             doc.shape.push('}');
         }
     }
+    doc.leaves.len() <= MAX_LEAVES
 }
 
 /// The key of a plan: the shape, then the exact value of every fixed leaf (and of the tenant
@@ -691,8 +711,8 @@ fn probe(
             other = TenantContext::Tenant(t1.clone());
         }
     }
-    let probed_doc = Doc::new(&changed, &other, doc.shape[..0].to_owned());
-    let original_doc = Doc::new(request, ctx, String::new());
+    let probed_doc = Doc::new(&changed, &other, String::new())?;
+    let original_doc = Doc::new(request, ctx, String::new())?;
     if probed_doc.shape != original_doc.shape {
         return None;
     }
@@ -723,4 +743,66 @@ fn instantiate(t: &Template, leaves: &[&Json], ctx: &TenantContext) -> Option<Bo
         }
     }
     Some(Bound { texts: Arc::clone(&t.texts), params })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::exec::Dialect;
+    use crate::scope::TenantContext;
+    use crate::value::Value;
+    use crate::{Engine, EngineOptions};
+    use serde_json::{Value as Json, json};
+
+    const SCHEMA: &str = "model Tenant {\n id Int @id\n users User[]\n}\nmodel User {\n id Int @id\n tenantId Int\n tenant Tenant @relation(fields: [tenantId], references: [id])\n email String\n}\n";
+
+    fn engine() -> Engine {
+        Engine::new(SCHEMA, EngineOptions::default()).expect("schema")
+    }
+
+    #[test]
+    fn a_shape_seen_before_is_served_from_the_cache() {
+        let e = engine();
+        let ctx = TenantContext::Tenant(Value::Int(1));
+        let find = |id: i64| json!({"model": "User", "action": "findUnique", "args": {"where": {"id": id}}});
+        let first = e.compile(&find(5), &ctx, Dialect::Postgres).expect("compiles");
+        assert_eq!(e.cache_stats().misses, 1);
+        let second = e.compile(&find(6), &ctx, Dialect::Postgres).expect("compiles");
+        assert_eq!(e.cache_stats().hits, 1);
+        assert_eq!(first["statements"][0]["sql"], second["statements"][0]["sql"]);
+        assert_eq!(second["statements"][0]["params"], json!([6, 1]));
+        let other = e.compile(&find(6), &TenantContext::Tenant(Value::Int(2)), Dialect::Postgres).expect("compiles");
+        assert_eq!(other["statements"][0]["params"], json!([6, 2]));
+        assert_eq!(e.cache_stats().hits, 2);
+    }
+
+    #[test]
+    fn large_and_deep_requests_bypass_the_cache() {
+        let e = engine();
+        let ctx = TenantContext::Tenant(Value::Int(1));
+        let ids: Vec<i64> = (1..=100).collect();
+        let many = json!({"model": "User", "action": "findMany", "args": {"where": {"id": {"in": ids}}}});
+        for _ in 0..2 {
+            e.compile(&many, &ctx, Dialect::Postgres).expect("compiles");
+        }
+        let mut deep = json!({"id": 1});
+        for _ in 0..100 {
+            deep = json!({"AND": [deep]});
+        }
+        let deep = json!({"model": "User", "action": "findMany", "args": {"where": deep}});
+        for _ in 0..2 {
+            let _ = e.compile(&deep, &ctx, Dialect::Postgres);
+        }
+        assert_eq!(e.cache_stats(), super::Stats::default(), "nothing was planned through the cache");
+    }
+
+    #[test]
+    fn errors_are_never_cached() {
+        let e = engine();
+        let doc: Json = json!({"model": "User", "action": "findMany", "args": {"where": {"email": "a"}}});
+        for _ in 0..3 {
+            let err = e.compile(&doc, &TenantContext::Missing, Dialect::Postgres).expect_err("no tenant");
+            assert_eq!(err.code(), "Q3001");
+        }
+        assert_eq!(e.cache_stats().plans, 0);
+    }
 }

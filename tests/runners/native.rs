@@ -83,7 +83,8 @@ async fn run_case(engine: &Engine, case: &Case) -> Result<(), String> {
 
 /// Runs a case twice on one engine: cold (every request planned), then from the plan cache
 /// (every request whose plan was kept must be served from it); both runs must give the case's
-/// outcome. A write case gets its namespace made afresh for the second run.
+/// outcome. A write case gets its namespace's data made afresh for the second run (the same
+/// tables: the driver's prepared statements stay valid).
 fn run(suite: &Suite, index: usize) -> Result<(), String> {
     let case = &suite.cases[index];
     let write = suite.mode == "write";
@@ -91,13 +92,16 @@ fn run(suite: &Suite, index: usize) -> Result<(), String> {
     let engine = engine_for(suite, &ns)?;
     runtime().block_on(async {
         let mut kept = 0;
+        let seed = suite.seed.as_deref().map(corpus::read_file);
         for round in ["cold", "cached"] {
-            if write {
-                prepare(suite, &ns).await?;
+            match (write, round) {
+                (true, "cold") => prepare(suite, &ns).await?,
+                (true, _) => corpus::reseed(driver(), &ns, seed.as_deref()).await?,
+                _ => {}
             }
             let before = engine.cache_stats();
             let result = run_case(&engine, case).await.map_err(|e| format!("{round}: {e}"));
-            if write {
+            if write && (round == "cached" || result.is_err()) {
                 corpus::drop_namespace(driver(), &ns).await;
             }
             result?;
