@@ -183,12 +183,19 @@ impl<'a> Doc<'a> {
     }
 }
 
+/// Whether a string could read as a number or a date (they start with a digit, a sign or a
+/// point): the others skip those parsers.
+fn may_be_number_or_date(s: &str) -> bool {
+    matches!(s.trim_start().as_bytes().first(), Some(b'0'..=b'9' | b'-' | b'+' | b'.'))
+}
+
 /// A leaf's value as far as equality goes, erring towards equal: a number and a string that reads
 /// as that number, two spellings of one date or one decimal, give the same text.
 fn norm(v: &Json) -> String {
     let number = |s: &str| s.trim().parse::<f64>().ok().filter(|f| f.is_finite()).map(|f| format!("n{f}"));
     match v {
         Json::Number(n) => n.as_f64().map(|f| format!("n{f}")).unwrap_or_else(|| format!("n{n}")),
+        Json::String(s) if !may_be_number_or_date(s) => format!("s{s}"),
         Json::String(s) => number(s)
             .or_else(|| canonical_decimal(s).map(|d| format!("n{d}")))
             .or_else(|| parse_datetime(s).map(|d| format!("d{d}")))
@@ -314,7 +321,7 @@ fn class(v: &Json) -> Option<char> {
             _ => 'Z',
         },
         Json::String(s) if s.is_empty() => 'e',
-        Json::String(s) if parse_datetime(s).is_some() => 'd',
+        Json::String(s) if may_be_number_or_date(s) && parse_datetime(s).is_some() => 'd',
         Json::String(_) => 's',
         _ => return None,
     })
