@@ -17,6 +17,7 @@
 // its first result row, median.
 //
 //   node benches/node/bench.mjs [--rounds N] [--ms MS] [--concurrency 1,32] [--pool 10] [--cold N]
+//                               [--without native]   (leave implementations out)
 // (after scripts/build; needs the PostgreSQL in DATABASE_URL)
 
 import { spawn } from "node:child_process";
@@ -34,6 +35,7 @@ const { values: flags } = parseArgs({
     cold: { type: "string", default: "7" },
     concurrency: { type: "string", default: "1,32" },
     pool: { type: "string", default: "10" },
+    without: { type: "string", default: "" },
   },
 });
 const LEVELS = flags.concurrency.split(",").map(Number);
@@ -294,7 +296,10 @@ async function main() {
   // The workload's seed links comments to other tenants' users: no tenant-matching keys.
   await prepare(pool, wasm.$ddl({ tenantKeys: false }));
   const sep = DATABASE_URL.includes("?") ? "&" : "?";
-  const native = createClient({ schema: SCHEMA, url: `${DATABASE_URL}${sep}connection_limit=${POOL}&sslmode=disable`, namespace: NAMESPACE });
+  const withNative = !flags.without.split(",").includes("native");
+  const native = withNative
+    ? createClient({ schema: SCHEMA, url: `${DATABASE_URL}${sep}connection_limit=${POOL}&sslmode=disable`, namespace: NAMESPACE })
+    : undefined;
 
   const statements = {};
   const t = wasm.$forTenant(TENANT);
@@ -306,9 +311,10 @@ async function main() {
   const runners = {
     "pg hand SQL": handRunner(pool),
     "pg Quarry SQL": rawRunner(pool, statements),
-    native: ((v) => (name, i) => request(v, name, i, `n${RUN}`))(native.$forTenant(TENANT)),
+    native: native && ((v) => (name, i) => request(v, name, i, `n${RUN}`))(native.$forTenant(TENANT)),
     "Wasm + pg": ((v) => (name, i) => request(v, name, i, `w${RUN}`))(wasm.$forTenant(TENANT)),
   };
+  for (const k of flags.without.split(",").filter(Boolean)) delete runners[k];
   const kinds = Object.keys(runners);
   const counters = Object.fromEntries(kinds.map((k) => [k, 0]));
   console.log(`Node ${process.version}, pools of ${POOL} connections, ${ROUNDS} rounds of ${MS} ms per implementation and scenario; load average at start ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
@@ -356,7 +362,7 @@ async function main() {
       console.log(`| ${name} | ${cells.join(" | ")} |`);
     }
   }
-  await native.$disconnect();
+  await native?.$disconnect();
   await pool.end();
 
   if (COLD > 0) {

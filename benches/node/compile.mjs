@@ -4,7 +4,7 @@
 // call to call (ids, emails), so the cached figures are of a shape seen before, not of one
 // document. Median of 7 runs of N calls each, µs per call.
 //
-//   node benches/node/compile.mjs [N]          (after scripts/build)
+//   node benches/node/compile.mjs [N] [Wasm,native]          (after scripts/build)
 
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -27,7 +27,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const pool = new pg.Pool({ connectionString: url, max: 1 });
 const rows = [];
-for (const engine of ["Wasm", "native"]) {
+for (const engine of (process.argv[3] ?? "Wasm,native").split(",")) {
   for (const planCache of [undefined, 0]) {
     const options = { schema, limits: { planCache } };
     const db = engine === "Wasm" ? createClient({ ...options, adapter: pgAdapter(pool) }) : createClient({ ...options, url });
