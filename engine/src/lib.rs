@@ -10,6 +10,7 @@
 //! - `scope`: tenant scope on every statement (the only place tenant logic lives)
 //! - `sql`: the SQL tree and its rendering per dialect
 //! - [`exec`]: drives a plan over a driver, shapes rows into JSON
+//! - [`cache`]: plans kept by request shape, reused with each request's values (and tenant) bound
 //! - [`rawsql`]: raw SQL requests (`queryRaw`, `executeRaw`), scoped by `scope::raw`
 //! - [`ddl`]: CREATE statements and RLS policies from a schema
 //! - [`migrate`]: a database brought to a schema: differences, migrations, their history
