@@ -1,27 +1,45 @@
-// End to end in Node, one process, one run: the native addon (`createClient({ schema, url })`)
-// against raw node-postgres running the engine's own SQL with parameters bound by hand (named
-// prepared statements, rows as pg returns them) and against the WebAssembly engine over
-// node-postgres (`createClient({ schema, adapter })`). Workload: the benchmark schema and seed,
-// scenarios a-f under tenant 1 (the same requests as benches/src/lib.rs), in a PostgreSQL schema
-// of its own that is re-created and seeded at the start. One request at a time; scenario after
-// scenario, a warm-up, then rounds in which each implementation runs it for a fixed time,
-// implementations taking turns; the tables show the median ops/s over the rounds with the ratio
-// to raw pg, and the p50 / p99 latency of every request timed.
-// Then cold start: a fresh Node process per run, from spawn to its first result row, median.
+// End to end in Node, one process, one run, four implementations of the same workload:
+// - "pg hand SQL": raw node-postgres running the SQL a person would write for each scenario (the
+//   tenant predicate by hand; c_include as two queries stitched in JavaScript, e as one
+//   transaction), named prepared statements, rows as pg returns them;
+// - "pg Quarry SQL": raw node-postgres running the engine's own statements, parameters bound by
+//   hand;
+// - "native": the native addon (`createClient({ schema, url })`);
+// - "Wasm + pg": the WebAssembly engine over node-postgres (`createClient({ schema, adapter })`).
+// Workload: the benchmark schema and seed, scenarios a-f under tenant 1 (the same requests as
+// benches/src/lib.rs), in a PostgreSQL schema of its own that is re-created and seeded at the
+// start. For each concurrency level (requests in flight; every pool has `--pool` connections):
+// scenario after scenario, a warm-up, then rounds in which each implementation runs it for a
+// fixed time, implementations taking turns; the tables show the median ops/s over the rounds with
+// the ratios to both raw pg baselines, and the p50 / p99 latency of every request timed. The
+// machine's load average (1 minute) is printed with every scenario: on a shared machine the
+// figures mean little without it. Then cold start: a fresh Node process per run, from spawn to
+// its first result row, median.
 //
-//   node benches/node/bench.mjs [--rounds N] [--ms MS] [--cold N]
+//   node benches/node/bench.mjs [--rounds N] [--ms MS] [--concurrency 1,32] [--pool 10] [--cold N]
+//                               [--without native]   (leave implementations out)
 // (after scripts/build; needs the PostgreSQL in DATABASE_URL)
 
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { createClient } from "quarry";
 import { pgAdapter } from "quarry/adapters/pg";
 
 const { values: flags } = parseArgs({
-  options: { rounds: { type: "string", default: "5" }, ms: { type: "string", default: "1000" }, cold: { type: "string", default: "7" } },
+  options: {
+    rounds: { type: "string", default: "5" },
+    ms: { type: "string", default: "1000" },
+    cold: { type: "string", default: "7" },
+    concurrency: { type: "string", default: "1,32" },
+    pool: { type: "string", default: "10" },
+    without: { type: "string", default: "" },
+  },
 });
+const LEVELS = flags.concurrency.split(",").map(Number);
+const POOL = Number(flags.pool);
 const ROUNDS = Number(flags.rounds);
 const MS = Number(flags.ms);
 const COLD = Number(flags.cold);
@@ -129,6 +147,65 @@ function rawRunner(pool, statements) {
   };
 }
 
+/** The SQL a person would write for each scenario, with the tenant predicate by hand. */
+const q = (table) => `"${NAMESPACE}"."${table}"`;
+const HAND = {
+  a_findUnique: `SELECT "id", "tenantId", "email", "name", "createdAt" FROM ${q("User")} WHERE "id" = $1 AND "tenantId" = $2`,
+  b_findMany20: `SELECT "id", "tenantId", "authorId", "title", "published", "views", "createdAt" FROM ${q("Post")}
+    WHERE "tenantId" = $1 AND "published" = $2 ORDER BY "createdAt" DESC LIMIT $3`,
+  c_users: `SELECT "id", "tenantId", "email", "name", "createdAt" FROM ${q("User")} WHERE "tenantId" = $1 ORDER BY "id" LIMIT $2`,
+  c_posts: `SELECT "id", "tenantId", "authorId", "title", "published", "views", "createdAt" FROM ${q("Post")}
+    WHERE "tenantId" = $1 AND "authorId" = ANY($2) ORDER BY "id"`,
+  d_create: `INSERT INTO ${q("Post")} ("tenantId", "authorId", "title") VALUES ($1, $2, $3)
+    RETURNING "id", "tenantId", "authorId", "title", "published", "views", "createdAt"`,
+  e_user: `INSERT INTO ${q("User")} ("tenantId", "email", "name") VALUES ($1, $2, $3) RETURNING "id", "tenantId", "email", "name", "createdAt"`,
+  e_posts: `INSERT INTO ${q("Post")} ("tenantId", "authorId", "title") VALUES ($1, $2, $3), ($1, $2, $4)
+    RETURNING "id", "tenantId", "authorId", "title", "published", "views", "createdAt"`,
+  f_aggregate: `SELECT "authorId", SUM("views") AS "views" FROM ${q("Post")} WHERE "tenantId" = $1 GROUP BY "authorId"`,
+};
+
+/** Raw node-postgres with the hand-written SQL: what an application without an ORM runs. */
+function handRunner(pool) {
+  return async (name, i) => {
+    const c = await pool.connect();
+    const run = (key, values) => c.query({ name: `hand_${key}`, text: HAND[key], values });
+    try {
+      switch (name) {
+        case "a_findUnique":
+          return (await run(name, [tenantUser(i), TENANT])).rows[0] ?? null;
+        case "b_findMany20":
+          return (await run(name, [TENANT, true, 20])).rows;
+        case "c_include": {
+          const users = (await run("c_users", [TENANT, 20])).rows;
+          const posts = (await run("c_posts", [TENANT, users.map((u) => u.id)])).rows;
+          const byAuthor = new Map(users.map((u) => [u.id, (u.posts = [])]));
+          for (const p of posts) byAuthor.get(p.authorId)?.push(p);
+          return users;
+        }
+        case "d_create":
+          return (await run(name, [TENANT, tenantUser(i), `Bench post ${i}`])).rows[0];
+        case "e_nestedCreate": {
+          await c.query("BEGIN");
+          try {
+            const user = (await run("e_user", [TENANT, `bench-h${RUN}-${i}@example.com`, "Bench"])).rows[0];
+            user.posts = (await run("e_posts", [TENANT, user.id, "First", "Second"])).rows;
+            await c.query("COMMIT");
+            return user;
+          } catch (e) {
+            await c.query("ROLLBACK");
+            throw e;
+          }
+        }
+        case "f_aggregate":
+          return (await run(name, [TENANT])).rows;
+      }
+      throw new Error(name);
+    } finally {
+      c.release();
+    }
+  };
+}
+
 /** Checks that the hand-bound parameters are the engine's, so raw pg runs exactly its statements. */
 function checkParams(name, compiled) {
   const expect = compiled.statements.map((_, n) => rawParams(name, 0, "check", n, "$ref"));
@@ -139,19 +216,26 @@ function checkParams(name, compiled) {
   }
 }
 
-/** Runs `fn` one call at a time for `ms`; returns ops/s and adds each call's latency to `lat`. */
-async function timeFor(ms, fn, lat = []) {
-  let i = 0;
+/** Runs `fn` for `ms` with `inFlight` calls in flight (each worker one call at a time); returns
+ * ops/s and adds each call's latency to `lat`. */
+async function timeFor(ms, fn, lat = [], inFlight = 1) {
+  let done = 0;
   const start = performance.now();
   const end = start + ms;
-  let t = start;
-  while (t < end) {
-    await fn(i++);
-    const now = performance.now();
-    lat.push(now - t);
-    t = now;
-  }
-  return (i / (t - start)) * 1000;
+  let last = start;
+  const worker = async () => {
+    let t = performance.now();
+    while (t < end) {
+      await fn();
+      const now = performance.now();
+      lat.push(now - t);
+      done++;
+      t = now;
+      if (now > last) last = now;
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  return (done / (last - start)) * 1000;
 }
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
@@ -182,6 +266,7 @@ function coldStartScript(kind) {
            const close = () => pool.end();`;
   return `${imports}
     import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
     const url = ${JSON.stringify(DATABASE_URL)};
     const schema = readFileSync("tests/fixtures/schemas/bench.prisma", "utf8");
     ${connect}
@@ -202,12 +287,19 @@ function coldStart(kind) {
   });
 }
 
+const load = () => loadavg()[0].toFixed(1);
+
 async function main() {
-  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 });
+  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: POOL });
+  pool.on("error", () => {});
   const wasm = createClient({ schema: SCHEMA, adapter: pgAdapter(pool), namespace: NAMESPACE });
   // The workload's seed links comments to other tenants' users: no tenant-matching keys.
   await prepare(pool, wasm.$ddl({ tenantKeys: false }));
-  const native = createClient({ schema: SCHEMA, url: `${DATABASE_URL}${DATABASE_URL.includes("?") ? "&" : "?"}connection_limit=4&sslmode=disable`, namespace: NAMESPACE });
+  const sep = DATABASE_URL.includes("?") ? "&" : "?";
+  const withNative = !flags.without.split(",").includes("native");
+  const native = withNative
+    ? createClient({ schema: SCHEMA, url: `${DATABASE_URL}${sep}connection_limit=${POOL}&sslmode=disable`, namespace: NAMESPACE })
+    : undefined;
 
   const statements = {};
   const t = wasm.$forTenant(TENANT);
@@ -217,55 +309,66 @@ async function main() {
     statements[name] = compiled.statements.map((s) => s.sql);
   }
   const runners = {
-    "raw pg": rawRunner(pool, statements),
-    "native addon": ((v) => (name, i) => request(v, name, i, `n${RUN}`))(native.$forTenant(TENANT)),
+    "pg hand SQL": handRunner(pool),
+    "pg Quarry SQL": rawRunner(pool, statements),
+    native: native && ((v) => (name, i) => request(v, name, i, `n${RUN}`))(native.$forTenant(TENANT)),
     "Wasm + pg": ((v) => (name, i) => request(v, name, i, `w${RUN}`))(wasm.$forTenant(TENANT)),
   };
+  for (const k of flags.without.split(",").filter(Boolean)) delete runners[k];
   const kinds = Object.keys(runners);
   const counters = Object.fromEntries(kinds.map((k) => [k, 0]));
-  const results = Object.fromEntries(SCENARIOS.map((s) => [s, Object.fromEntries(kinds.map((k) => [k, []]))]));
-  const latencies = Object.fromEntries(SCENARIOS.map((s) => [s, Object.fromEntries(kinds.map((k) => [k, []]))]));
+  console.log(`Node ${process.version}, pools of ${POOL} connections, ${ROUNDS} rounds of ${MS} ms per implementation and scenario; load average at start ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
 
-  // One scenario at a time, all its rounds before the next: the writes (d, e) add posts and users,
-  // which would otherwise grow what the reads before them (c_include, f_aggregate) return from
-  // round to round. Within a scenario the implementations take turns, so each sees the same data.
-  for (const name of SCENARIOS) {
-    for (const k of kinds) await timeFor(Math.min(300, MS), () => runners[k](name, counters[k]++)); // warm-up
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 ? [...kinds].reverse() : kinds;
-      for (const k of order) results[name][k].push(await timeFor(MS, () => runners[k](name, counters[k]++), latencies[name][k]));
+  for (const inFlight of LEVELS) {
+    const results = Object.fromEntries(SCENARIOS.map((s) => [s, Object.fromEntries(kinds.map((k) => [k, []]))]));
+    const latencies = Object.fromEntries(SCENARIOS.map((s) => [s, Object.fromEntries(kinds.map((k) => [k, []]))]));
+    const loads = {};
+    // One scenario at a time, all its rounds before the next: the writes (d, e) add posts and
+    // users, which would otherwise grow what the reads before them (c_include, f_aggregate) return
+    // from round to round. Within a scenario the implementations take turns, so each sees the
+    // same data.
+    for (const name of SCENARIOS) {
+      const before = load();
+      for (const k of kinds) await timeFor(Math.min(300, MS), () => runners[k](name, counters[k]++), [], inFlight); // warm-up
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = round % 2 ? [...kinds].reverse() : kinds;
+        for (const k of order) results[name][k].push(await timeFor(MS, () => runners[k](name, counters[k]++), latencies[name][k], inFlight));
+      }
+      loads[name] = `${before}–${load()}`;
+      process.stderr.write(`${inFlight} in flight: ${name} done\n`);
     }
-    process.stderr.write(`${name} done\n`);
+    console.log(`\n${inFlight} request${inFlight > 1 ? "s" : ""} in flight: median ops/s of ${ROUNDS} rounds; ratios to pg with Quarry's SQL / to pg with hand-written SQL\n`);
+    console.log(`| scenario | ${kinds.join(" | ")} | load |`);
+    console.log(`|---|${kinds.map(() => "---").join("|")}|---|`);
+    for (const name of SCENARIOS) {
+      const hand = median(results[name]["pg hand SQL"]);
+      const base = median(results[name]["pg Quarry SQL"]);
+      const cells = kinds.map((k) => {
+        const m = median(results[name][k]);
+        if (k === "pg hand SQL") return `${m.toFixed(0)}`;
+        if (k === "pg Quarry SQL") return `${m.toFixed(0)} (${(m / hand).toFixed(2)}x hand)`;
+        return `${m.toFixed(0)} (${(m / base).toFixed(2)}x / ${(m / hand).toFixed(2)}x)`;
+      });
+      console.log(`| ${name} | ${cells.join(" | ")} | ${loads[name]} |`);
+    }
+    console.log(`\n${inFlight} in flight: latency over all rounds, p50 / p99 in ms\n`);
+    console.log(`| scenario | ${kinds.join(" | ")} |`);
+    console.log(`|---|${kinds.map(() => "---").join("|")}|`);
+    for (const name of SCENARIOS) {
+      const cells = kinds.map((k) => {
+        const sorted = latencies[name][k].sort((a, b) => a - b);
+        return `${percentile(sorted, 50).toFixed(2)} / ${percentile(sorted, 99).toFixed(2)}`;
+      });
+      console.log(`| ${name} | ${cells.join(" | ")} |`);
+    }
   }
-  console.log(`\nThroughput, one request at a time (median ops/s of ${ROUNDS} rounds of ${MS} ms; ratio to raw pg)\n`);
-  console.log(`| scenario | ${kinds.join(" | ")} |`);
-  console.log(`|---|${kinds.map(() => "---").join("|")}|`);
-  for (const name of SCENARIOS) {
-    const base = median(results[name]["raw pg"]);
-    const cells = kinds.map((k) => {
-      const m = median(results[name][k]);
-      return k === "raw pg" ? `${m.toFixed(0)}` : `${m.toFixed(0)} (${(m / base).toFixed(2)}x)`;
-    });
-    console.log(`| ${name} | ${cells.join(" | ")} |`);
-  }
-
-  console.log(`\nLatency over all rounds, p50 / p99 in ms\n`);
-  console.log(`| scenario | ${kinds.join(" | ")} |`);
-  console.log(`|---|${kinds.map(() => "---").join("|")}|`);
-  for (const name of SCENARIOS) {
-    const cells = kinds.map((k) => {
-      const sorted = latencies[name][k].sort((a, b) => a - b);
-      return `${percentile(sorted, 50).toFixed(2)} / ${percentile(sorted, 99).toFixed(2)}`;
-    });
-    console.log(`| ${name} | ${cells.join(" | ")} |`);
-  }
-  await native.$disconnect();
+  await native?.$disconnect();
   await pool.end();
 
   if (COLD > 0) {
     const cold = { "raw pg": [], native: [], "Wasm + pg": [] };
     for (let r = 0; r < COLD; r++) for (const k of Object.keys(cold)) cold[k].push(await coldStart(k));
-    console.log(`\nCold start: spawn of a fresh Node process to its first row (median of ${COLD} runs, ms)\n`);
+    console.log(`\nCold start: spawn of a fresh Node process to its first row (median of ${COLD} runs, ms; load ${load()})\n`);
     console.log(`| raw pg | native addon | Wasm + pg |\n|---|---|---|`);
     console.log(`| ${Object.values(cold).map((xs) => median(xs).toFixed(0)).join(" | ")} |`);
   }

@@ -107,14 +107,14 @@ fn whole_number(v: Option<&Json>, path: &Path, default: u64) -> Result<u64> {
 
 /// Engine options as a binding receives them:
 /// `{ "namespace"?: "app", "tenantField"?: "orgId", "maxTake"?: 1000, "maxDepth"?: 16,
-/// "rls"?: true }`.
+/// "rls"?: true, "planCache"?: 512 }` (`planCache`: plans kept by request shape, 0 for none).
 pub fn options_from_json(options: &Json, clock: Clock) -> Result<EngineOptions> {
     let root = Path::root("options");
     if options.is_null() {
         return Ok(EngineOptions { clock, ..Default::default() });
     }
     let obj = object(options, &root)?;
-    only_keys(obj, &root, &["namespace", "tenantField", "maxTake", "maxDepth", "rls"])?;
+    only_keys(obj, &root, &["namespace", "tenantField", "maxTake", "maxDepth", "rls", "planCache"])?;
     let string = |key: &str| -> Result<Option<String>> {
         match obj.get(key) {
             None | Some(Json::Null) => Ok(None),
@@ -142,6 +142,10 @@ pub fn options_from_json(options: &Json, clock: Clock) -> Result<EngineOptions> 
             None | Some(Json::Null) => false,
             Some(Json::Bool(b)) => *b,
             Some(_) => return Err(root.key("rls").error(codes::INVALID_VALUE, "expected true or false")),
+        },
+        plan_cache: match obj.get("planCache") {
+            None | Some(Json::Null) => None,
+            Some(v) => Some(whole_number(Some(v), &root.key("planCache"), 0)?.min(1 << 20) as usize),
         },
     })
 }

@@ -10,6 +10,7 @@
 //! - `scope`: tenant scope on every statement (the only place tenant logic lives)
 //! - `sql`: the SQL tree and its rendering per dialect
 //! - [`exec`]: drives a plan over a driver, shapes rows into JSON
+//! - [`cache`]: plans kept by request shape, reused with each request's values (and tenant) bound
 //! - [`rawsql`]: raw SQL requests (`queryRaw`, `executeRaw`), scoped by `scope::raw`
 //! - [`ddl`]: CREATE statements and RLS policies from a schema
 //! - [`migrate`]: a database brought to a schema: differences, migrations, their history
@@ -17,6 +18,7 @@
 //!
 //! [`host`] is the entry point the bindings (Wasm, Node addon) share: JSON envelopes in, JSON out.
 
+pub mod cache;
 pub mod ddl;
 pub mod error;
 pub mod exec;
@@ -55,11 +57,16 @@ pub struct EngineOptions {
     /// transaction-local `set_config` ([`scope::rls::SET_TENANT_SQL`]), so the database's policies
     /// hold even for SQL the scope pass never saw. The scope pass still runs: two walls.
     pub rls: bool,
+    /// How many plans the engine keeps, by request shape ([`cache`]); 0 turns the cache off.
+    /// `None`: [`cache::DEFAULT_CAPACITY`].
+    pub plan_cache: Option<usize>,
 }
 
-/// A request ready to run: a model request's plan or a raw request's.
+/// A request ready to run: a model request's plan (made for it, or cached with its values bound)
+/// or a raw request's.
 enum Prepared {
     Model(Plan),
+    Cached(cache::Instance),
     Raw(rawsql::RawPlan),
 }
 
@@ -67,14 +74,25 @@ impl Prepared {
     fn needs_transaction(&self) -> bool {
         match self {
             Prepared::Model(plan) => plan.needs_transaction(),
+            Prepared::Cached(c) => c.template.plan.needs_transaction(),
             Prepared::Raw(raw) => raw.needs_transaction(),
         }
     }
 
-    fn as_batch(&self) -> exec::batch::Request<'_> {
+    /// A cached plan with its values in place, for the paths that need the whole plan (batches
+    /// rendered in one call).
+    fn owned(self) -> Prepared {
         match self {
-            Prepared::Model(plan) => exec::batch::Request::Model(plan),
-            Prepared::Raw(raw) => exec::batch::Request::Raw(raw),
+            Prepared::Cached(c) => Prepared::Model(c.materialize()),
+            other => other,
+        }
+    }
+
+    fn as_batch(&self) -> Option<exec::batch::Request<'_>> {
+        match self {
+            Prepared::Model(plan) => Some(exec::batch::Request::Model(plan)),
+            Prepared::Cached(_) => None,
+            Prepared::Raw(raw) => Some(exec::batch::Request::Raw(raw)),
         }
     }
 }
@@ -84,12 +102,19 @@ impl Prepared {
 pub struct Engine {
     schema: Schema,
     options: EngineOptions,
+    cache: Option<std::sync::Arc<cache::PlanCache>>,
 }
 
 impl Engine {
     pub fn new(schema_text: &str, options: EngineOptions) -> Result<Engine> {
         let schema = Schema::parse_with(schema_text, &SchemaOptions { tenant_field: options.tenant_field.clone() })?;
-        Ok(Engine { schema, options })
+        let cache = cache::PlanCache::new(options.plan_cache.unwrap_or(cache::DEFAULT_CAPACITY)).map(std::sync::Arc::new);
+        Ok(Engine { schema, options, cache })
+    }
+
+    /// The plan cache's counters (zero when it is off).
+    pub fn cache_stats(&self) -> cache::Stats {
+        self.cache.as_ref().map(|c| c.stats()).unwrap_or_default()
     }
 
     pub fn schema(&self) -> &Schema {
@@ -117,13 +142,22 @@ impl Engine {
     fn prepare(&self, request: &Json, ctx: &TenantContext) -> Result<Prepared> {
         match rawsql::parse_request(request)? {
             Some(raw) => rawsql::plan(&self.schema, self.options.namespace.as_deref(), ctx, raw).map(Prepared::Raw),
-            None => self.plan(request, ctx).map(Prepared::Model),
+            None => match &self.cache {
+                Some(cache) => match cache.get_or_plan(request, ctx, |r, c| self.plan(r, c))? {
+                    cache::Prepared::Plan(plan) => Ok(Prepared::Model(plan)),
+                    cache::Prepared::Cached(instance) => Ok(Prepared::Cached(instance)),
+                },
+                None => self.plan(request, ctx).map(Prepared::Model),
+            },
         }
     }
 
     async fn run<Q: Queryable>(&self, q: &Q, prepared: &Prepared, dialect: Dialect) -> Result<Json> {
         match prepared {
             Prepared::Model(plan) => exec::run_plan(q, &self.schema, plan, dialect, self.options.clock).await,
+            Prepared::Cached(c) => {
+                exec::run_plan_bound(q, &self.schema, &c.template.plan, Some(&c.bound), dialect, self.options.clock).await
+            }
             Prepared::Raw(raw) => exec::run_raw(q, &self.schema, raw, dialect, self.options.clock).await,
         }
     }
@@ -136,14 +170,16 @@ impl Engine {
         let setting = self.tenant_setting(ctx).map(|(text, params)| {
             serde_json::json!({ "sql": text, "params": params.iter().map(value::Value::to_json).collect::<Vec<_>>() })
         });
-        let render = |s: &sql::Stmt| {
-            let placeholders: Vec<value::Value> = (0..s.params.len()).map(|_| value::Value::Null).collect();
-            let (text, _) = sql::render(&s.ast, &placeholders, dialect);
-            serde_json::json!({ "sql": text, "params": s.params.iter().map(exec::describe_param).collect::<Vec<_>>() })
+        let describe = |text: &str, params: &[sql::Param]| {
+            let placeholders: Vec<value::Value> = (0..params.len()).map(|_| value::Value::Null).collect();
+            let (text, _) = sql::render_text(text, &placeholders, dialect);
+            serde_json::json!({ "sql": text, "params": params.iter().map(exec::describe_param).collect::<Vec<_>>() })
         };
+        let render = |s: &sql::Stmt| describe(&s.ast.to_string(), &s.params);
         let mut statements: Vec<Json> = setting.into_iter().collect();
         match &prepared {
             Prepared::Model(plan) => statements.extend(plan.statements().into_iter().map(render)),
+            Prepared::Cached(c) => statements.extend(c.bound.texts.iter().zip(&c.bound.params).map(|(text, params)| describe(text, params))),
             Prepared::Raw(raw) => {
                 let guards = Plan { steps: raw.guards.clone(), output: plan::Output { var: 0, kind: plan::OutputKind::Affected } };
                 statements.extend(guards.statements().into_iter().map(render));
@@ -166,6 +202,8 @@ impl Engine {
         if !prepared.needs_transaction() && setting.is_none() {
             return self.run(driver, &prepared, driver.dialect()).await;
         }
+        // A driver that runs statements in one call renders whole plans (see `run_static`).
+        let prepared = if driver.can_batch() { prepared.owned() } else { prepared };
         if let Some(mut results) = self.run_static(driver, std::slice::from_ref(&prepared), setting.clone(), None).await? {
             return results.pop().ok_or_else(|| Error::internal("a batch of one request gave no result"));
         }
@@ -227,7 +265,8 @@ impl Engine {
         ctx: &TenantContext,
         isolation: Option<IsolationLevel>,
     ) -> Result<Json> {
-        let plans = requests.iter().map(|r| self.prepare(r, ctx)).collect::<Result<Vec<_>>>()?;
+        let owned = driver.can_batch();
+        let plans = requests.iter().map(|r| self.prepare(r, ctx).map(|p| if owned { p.owned() } else { p })).collect::<Result<Vec<_>>>()?;
         if let Some(results) = self.run_static(driver, &plans, self.tenant_setting(ctx), isolation).await? {
             return Ok(Json::Array(results));
         }
@@ -258,7 +297,11 @@ impl Engine {
         if !driver.can_batch() {
             return Ok(None);
         }
-        let requests: Vec<exec::batch::Request> = prepared.iter().map(Prepared::as_batch).collect();
+        let requests: Vec<exec::batch::Request> = prepared
+            .iter()
+            .map(Prepared::as_batch)
+            .collect::<Option<_>>()
+            .ok_or_else(|| Error::internal("a cached plan was not materialized for a batch"))?;
         let lead: Vec<exec::BatchStatement> =
             setting.into_iter().map(|(text, params)| exec::BatchStatement { sql: text.to_owned(), params }).collect();
         let skip = lead.len();

@@ -60,6 +60,7 @@ function chooseEngine(
     tenantField: options.tenancy?.field,
     maxTake: options.limits?.maxTake,
     maxDepth: options.limits?.maxDepth,
+    planCache: options.limits?.planCache,
     rls: options.rls,
   };
   if (options.url !== undefined) {

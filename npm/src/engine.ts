@@ -207,6 +207,8 @@ export interface EngineOptions {
   tenantField?: string;
   maxTake?: number;
   maxDepth?: number;
+  /** Plans kept by request shape (0: none). */
+  planCache?: number;
   rls?: boolean;
 }
 

@@ -214,7 +214,11 @@ export interface ClientOptions {
    * unqualified names (the search path) when neither is given.
    */
   namespace?: string;
-  limits?: { maxTake?: number; maxDepth?: number };
+  /**
+   * `maxTake`, `maxDepth`: the largest `take` and the deepest nesting a request may have.
+   * `planCache`: how many request shapes keep their plan (default 512; 0 plans every request).
+   */
+  limits?: { maxTake?: number; maxDepth?: number; planCache?: number };
   /** `['query', 'info', 'warn', 'error']` print to stdout; `{ level, emit: 'event' }` goes to `$on`. */
   log?: LogDefinition[];
 }

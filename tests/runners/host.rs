@@ -129,3 +129,47 @@ async fn compile_needs_no_database() {
     assert!(ddl.iter().any(|s| s.starts_with(&format!("CREATE TABLE \"{ns}\".\"Post\""))), "{ddl:?}");
     corpus::drop_namespace(host.driver(), &ns).await;
 }
+
+/// The plan cache under tenant scope: one request shape, kept after its first run, serves each
+/// tenant only that tenant's rows (the tenant id is a parameter filled from each request's own
+/// context), and never serves a request without a tenant or an unscoped one.
+#[tokio::test]
+async fn a_cached_plan_binds_each_requests_own_tenant() {
+    let (host, ns) = setup("plancache").await;
+    let by_email = json!({"model": "User", "action": "findMany", "args": {"where": {"email": "alice@acme.test"}, "select": {"id": true, "tenantId": true}}});
+    let post = |id: i64| json!({"model": "Post", "action": "findUnique", "args": {"where": {"id": id}, "select": {"id": true, "tenantId": true}}});
+    let run = |request: &Json, tenant: Json| {
+        let envelope = json!({"request": request, "tenant": tenant});
+        let host = &host;
+        async move { host.request(&envelope).await }
+    };
+    assert_eq!(run(&by_email, json!(1)).await.unwrap(), json!([{"id": 1, "tenantId": 1}]));
+    let before = host.engine().cache_stats();
+    assert_eq!(run(&by_email, json!(2)).await.unwrap(), json!([{"id": 4, "tenantId": 2}]));
+    assert_eq!(run(&by_email, json!("3")).await.unwrap(), json!([]));
+    assert_eq!(run(&by_email, json!(1)).await.unwrap(), json!([{"id": 1, "tenantId": 1}]));
+    assert_eq!(host.engine().cache_stats().hits, before.hits + 3, "the later runs come from the cache");
+
+    assert_eq!(run(&post(1), json!(1)).await.unwrap(), json!({"id": 1, "tenantId": 1}));
+    assert_eq!(run(&post(6), json!(1)).await.unwrap(), json!(null), "another tenant's row is not found");
+    assert_eq!(run(&post(6), json!(2)).await.unwrap(), json!({"id": 6, "tenantId": 2}));
+    assert_eq!(run(&post(1), json!(2)).await.unwrap(), json!(null));
+
+    // Writes: the same updateMany under each tenant reaches only that tenant's rows.
+    let touch = json!({"model": "Post", "action": "updateMany", "args": {"where": {"title": "Hello from Alice"}, "data": {"views": 5}}});
+    assert_eq!(run(&touch, json!(1)).await.unwrap(), json!({"count": 1}));
+    let views = json!({"model": "Post", "action": "findMany", "args": {"where": {"title": "Hello from Alice"}, "orderBy": {"id": "asc"}, "select": {"id": true, "views": true}}});
+    let all = host.request(&json!({"request": views, "unscoped": true})).await.unwrap();
+    assert_eq!(all, json!([{"id": 1, "views": 5}, {"id": 6, "views": 999}]));
+    assert_eq!(run(&touch, json!(2)).await.unwrap(), json!({"count": 1}));
+
+    // Without a tenant the shape is refused every time, cache or not; unscoped is its own plan.
+    for _ in 0..2 {
+        assert_eq!(code(&host, json!({"request": by_email})).await, "Q3001");
+        assert_eq!(code(&host, json!({"request": post(1)})).await, "Q3001");
+        assert_eq!(code(&host, json!({"request": touch})).await, "Q3001");
+    }
+    let unscoped = host.request(&json!({"request": by_email, "unscoped": true})).await.unwrap();
+    assert_eq!(unscoped, json!([{"id": 1, "tenantId": 1}, {"id": 4, "tenantId": 2}]));
+    corpus::drop_namespace(host.driver(), &ns).await;
+}

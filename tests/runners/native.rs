@@ -62,11 +62,10 @@ fn read_namespace(suite: &Suite) -> Result<String, String> {
     .clone()
 }
 
-async fn run_case(suite: &Suite, case: &Case, namespace: &str) -> Result<(), String> {
-    let engine = engine_for(suite, namespace)?;
+async fn run_case(engine: &Engine, case: &Case) -> Result<(), String> {
     // An invalid tenant id is the case's outcome, like any other error.
     let outcome = match case.context(&engine) {
-        Ok(ctx) => corpus::run_request(driver(), &engine, &case.request, &ctx).await,
+        Ok(ctx) => corpus::run_request(driver(), engine, &case.request, &ctx).await,
         Err(e) => Err(e),
     };
     corpus::check(case, &outcome)?;
@@ -76,26 +75,45 @@ async fn run_case(suite: &Suite, case: &Case, namespace: &str) -> Result<(), Str
         } else {
             quarry_engine::scope::TenantContext::from_json(engine.schema(), after.tenant.as_ref()).map_err(|e| format!("{e:?}"))?
         };
-        let got = corpus::run_request(driver(), &engine, &after.request, &ctx).await.map_err(|e| format!("after[{i}]: {e:?}"))?;
+        let got = corpus::run_request(driver(), engine, &after.request, &ctx).await.map_err(|e| format!("after[{i}]: {e:?}"))?;
         corpus::compare(&after.result, &got).map_err(|e| format!("after[{i}]: {e}"))?;
     }
     Ok(())
 }
 
+/// Runs a case twice on one engine: cold (every request planned), then from the plan cache
+/// (every request whose plan was kept must be served from it); both runs must give the case's
+/// outcome. A write case gets its namespace's data made afresh for the second run (the same
+/// tables: the driver's prepared statements stay valid).
 fn run(suite: &Suite, index: usize) -> Result<(), String> {
     let case = &suite.cases[index];
-    if suite.mode == "write" {
-        let ns = format!("qc_{}_{index}_{}", suite.name, std::process::id());
-        runtime().block_on(async {
-            prepare(suite, &ns).await?;
-            let result = run_case(suite, case, &ns).await;
-            corpus::drop_namespace(driver(), &ns).await;
-            result
-        })
-    } else {
-        let ns = read_namespace(suite)?;
-        runtime().block_on(run_case(suite, case, &ns))
-    }
+    let write = suite.mode == "write";
+    let ns = if write { format!("qc_{}_{index}_{}", suite.name, std::process::id()) } else { read_namespace(suite)? };
+    let engine = engine_for(suite, &ns)?;
+    runtime().block_on(async {
+        let mut kept = 0;
+        let seed = suite.seed.as_deref().map(corpus::read_file);
+        for round in ["cold", "cached"] {
+            match (write, round) {
+                (true, "cold") => prepare(suite, &ns).await?,
+                (true, _) => corpus::reseed(driver(), &ns, seed.as_deref()).await?,
+                _ => {}
+            }
+            let before = engine.cache_stats();
+            let result = run_case(&engine, case).await.map_err(|e| format!("{round}: {e}"));
+            if write && (round == "cached" || result.is_err()) {
+                corpus::drop_namespace(driver(), &ns).await;
+            }
+            result?;
+            let after = engine.cache_stats();
+            if round == "cold" {
+                kept = after.plans - before.plans;
+            } else if kept > 0 && after.hits == before.hits {
+                return Err(format!("cached: {kept} plan(s) were kept, but the second run was not served from the cache"));
+            }
+        }
+        Ok(())
+    })
 }
 
 fn main() {

@@ -181,6 +181,39 @@ pub async fn prepare<D: Driver>(driver: &D, engine: &Engine, namespace: &str, se
     }
 }
 
+/// Empties `namespace`'s tables (sequences restarted) and runs the seed again, in one transaction:
+/// the data of a fresh [`prepare`] in the same tables, so statements a driver prepared on them
+/// stay valid.
+pub async fn reseed<D: Driver>(driver: &D, namespace: &str, seed: Option<&str>) -> Result<(), String> {
+    let tx = driver.begin(None).await.map_err(|e| format!("begin: {e:?}"))?;
+    let result = async {
+        let quoted = format!("\"{}\"", namespace.replace('"', "\"\""));
+        tx.execute(&format!("SET LOCAL search_path TO {quoted}"), &[]).await.map_err(|e| format!("{e:?}"))?;
+        let list = format!(
+            "SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') FROM pg_tables WHERE schemaname = '{}'",
+            namespace.replace('\'', "''")
+        );
+        let rows = tx.query(&list, &[]).await.map_err(|e| format!("{e:?}"))?;
+        if let Some(quarry_engine::exec::DbValue::Text(tables)) = rows.rows.first().and_then(|r| r.first()) {
+            tx.execute(&format!("TRUNCATE {tables} RESTART IDENTITY CASCADE"), &[]).await.map_err(|e| format!("{e:?}"))?;
+        }
+        if let Some(seed) = seed {
+            for stmt in split_sql(seed) {
+                tx.query(&stmt, &[]).await.map_err(|e| format!("seed failed: {e:?}\n{stmt}"))?;
+            }
+        }
+        Ok::<(), String>(())
+    }
+    .await;
+    match result {
+        Ok(()) => tx.commit().await.map_err(|e| format!("commit: {e:?}")),
+        Err(e) => {
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
 pub async fn drop_namespace<D: Driver>(driver: &D, namespace: &str) {
     let quoted = format!("\"{}\"", namespace.replace('"', "\"\""));
     let _ = driver.execute(&format!("DROP SCHEMA IF EXISTS {quoted} CASCADE"), &[]).await;

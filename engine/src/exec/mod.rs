@@ -36,12 +36,37 @@ struct Runtime<'a, Q> {
     dialect: Dialect,
     defaults: defaults::Defaults,
     vars: Vec<Option<Var>>,
+    /// For a plan shared between runs: its statements, their text and this run's parameters.
+    bound: Option<(Vec<&'a Stmt>, &'a Bound)>,
+}
+
+/// What a run of a shared plan (a cached one, see [`crate::cache`]) brings of its own: the
+/// parameters of each statement (in [`Plan::statements`] order), beside the text rendered once.
+#[derive(Clone, Debug)]
+pub struct Bound {
+    /// Each statement's text as PostgreSQL writes it (`$n` placeholders).
+    pub texts: std::sync::Arc<Vec<String>>,
+    pub params: Vec<Vec<Param>>,
 }
 
 /// Runs a plan on `q` (a pool, a connection or an open transaction) and builds its result.
 /// `clock` dates the generated defaults that carry a time (uuid v7, cuid, ulid).
 pub async fn run_plan<Q: Queryable>(q: &Q, schema: &Schema, plan: &Plan, dialect: Dialect, clock: defaults::Clock) -> Result<Json> {
-    let mut rt = Runtime { q, schema, dialect, defaults: defaults::Defaults::new(clock), vars: Vec::new() };
+    run_plan_bound(q, schema, plan, None, dialect, clock).await
+}
+
+/// [`run_plan`] with a run's own parameters and the statements' text given (`bound`), so a
+/// cached plan's tree is neither copied nor rendered again.
+pub async fn run_plan_bound<Q: Queryable>(
+    q: &Q,
+    schema: &Schema,
+    plan: &Plan,
+    bound: Option<&Bound>,
+    dialect: Dialect,
+    clock: defaults::Clock,
+) -> Result<Json> {
+    let bound = bound.map(|b| (plan.statements(), b));
+    let mut rt = Runtime { q, schema, dialect, defaults: defaults::Defaults::new(clock), vars: Vec::new(), bound };
     rt.run(&plan.steps).await?;
     let var = rt.vars.get_mut(plan.output.var as usize).and_then(Option::take).unwrap_or_default();
     output(schema, &plan.output.kind, var)
@@ -51,7 +76,7 @@ pub async fn run_plan<Q: Queryable>(q: &Q, schema: &Schema, plan: &Plan, dialect
 /// column name, decoded by the column types the driver reports; `executeRaw` the affected count.
 pub async fn run_raw<Q: Queryable>(q: &Q, schema: &Schema, plan: &crate::rawsql::RawPlan, dialect: Dialect, clock: defaults::Clock) -> Result<Json> {
     use crate::rawsql::{RawKind, RawSql};
-    let mut rt = Runtime { q, schema, dialect, defaults: defaults::Defaults::new(clock), vars: Vec::new() };
+    let mut rt = Runtime { q, schema, dialect, defaults: defaults::Defaults::new(clock), vars: Vec::new(), bound: None };
     rt.run(&plan.guards).await?;
     let (text, params) = match &plan.sql {
         RawSql::Verbatim { text, params } => (text.clone(), params.clone()),
@@ -128,6 +153,13 @@ impl<Q: Queryable> Runtime<'_, Q> {
 
     /// The SQL text and parameter values of a statement, references resolved.
     fn render(&self, stmt: &Stmt) -> Result<(String, Vec<Value>)> {
+        if let Some((stmts, bound)) = &self.bound
+            && let Some(i) = stmts.iter().position(|s| std::ptr::eq(*s, stmt))
+            && let (Some(text), Some(params)) = (bound.texts.get(i), bound.params.get(i))
+        {
+            let values = params.iter().map(|p| self.resolve(p)).collect::<Result<Vec<_>>>()?;
+            return Ok(sql::render_text(text, &values, self.dialect));
+        }
         let values = stmt.params.iter().map(|p| self.resolve(p)).collect::<Result<Vec<_>>>()?;
         Ok(sql::render(&stmt.ast, &values, self.dialect))
     }

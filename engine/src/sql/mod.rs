@@ -473,6 +473,14 @@ pub fn render(stmt: &Statement, params: &[Value], dialect: Dialect) -> (String, 
     }
 }
 
+/// [`render`] for a statement whose PostgreSQL text was rendered before (a cached plan's).
+pub fn render_text(text: &str, params: &[Value], dialect: Dialect) -> (String, Vec<Value>) {
+    match dialect {
+        Dialect::Postgres => (text.to_owned(), params.to_vec()),
+        Dialect::Mysql => positional(text, params),
+    }
+}
+
 /// Rewrites `$n` placeholders outside quotes into `?`, returning the parameters in the order they
 /// now appear.
 fn positional(text: &str, params: &[Value]) -> (String, Vec<Value>) {

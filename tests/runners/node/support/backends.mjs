@@ -74,6 +74,28 @@ export async function prepareNamespace(adapter, ddl, namespace, seed) {
   await tx.commit();
 }
 
+/**
+ * Empties the namespace's tables (sequences restarted) and runs the seed again, in one
+ * transaction: the data of a fresh `prepareNamespace` in the same tables, so statements a driver
+ * prepared on them stay valid.
+ */
+export async function reseedNamespace(adapter, namespace, seed) {
+  const tx = await adapter.startTransaction();
+  try {
+    await tx.executeRaw(statement(`SET LOCAL search_path TO ${quote(namespace)}`));
+    const list = await tx.queryRaw(
+      statement(`SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') AS t FROM pg_tables WHERE schemaname = '${namespace.replace(/'/g, "''")}'`),
+    );
+    const tables = list.rows[0]?.[0];
+    if (tables) await tx.executeRaw(statement(`TRUNCATE ${tables} RESTART IDENTITY CASCADE`));
+    for (const stmt of seed ? splitSql(seed) : []) await tx.queryRaw(statement(stmt));
+  } catch (e) {
+    await tx.rollback().catch(() => {});
+    throw e;
+  }
+  await tx.commit();
+}
+
 export async function dropNamespace(adapter, namespace) {
   await adapter.executeRaw(statement(`DROP SCHEMA IF EXISTS ${quote(namespace)} CASCADE`)).catch(() => {});
 }
