@@ -20,6 +20,19 @@ pub fn map_driver_error(schema: &Schema, e: DriverError) -> Error {
     }
 }
 
+/// Prisma names the request's model in `meta.modelName` of the errors a model request raises
+/// (not the model whose table raised it: a delete of a `User` that a `Post` still refers to is
+/// reported on `User`). Raw SQL and transaction or pool errors name none.
+pub fn with_request_model(schema: &Schema, e: Error, request: &serde_json::Value) -> Error {
+    if !e.code().starts_with("P2") || matches!(e.code(), codes::POOL_TIMEOUT | codes::TRANSACTION_CLOSED) {
+        return e;
+    }
+    match request.get("model").and_then(serde_json::Value::as_str).and_then(|m| schema.models.iter().find(|x| x.name == m)) {
+        Some(m) => e.with_meta("modelName", m.name.clone()),
+        None => e,
+    }
+}
+
 fn database_error(schema: &Schema, sqlstate: &str, constraint: Option<&str>, table: Option<&str>, column: Option<&str>) -> Error {
     let model = table.and_then(|t| schema.models.iter().find(|m| m.db_name == t));
     let e = match sqlstate {
