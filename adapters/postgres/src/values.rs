@@ -380,6 +380,7 @@ pub fn pg_error(e: tokio_postgres::Error) -> DriverError {
         return DriverError::Database {
             sqlstate: db.code().code().to_owned(),
             message: db.message().to_owned(),
+            schema: db.schema().map(str::to_owned),
             constraint: db.constraint().map(str::to_owned),
             table: db.table().map(str::to_owned),
             column: db.column().map(str::to_owned),

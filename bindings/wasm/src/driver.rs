@@ -70,6 +70,7 @@ fn driver_error(e: JsValue) -> DriverError {
         Some("database") => DriverError::Database {
             sqlstate: get_string(&cause, "sqlstate").unwrap_or_default(),
             message,
+            schema: get_string(&cause, "schema"),
             constraint: get_string(&cause, "constraint"),
             table: get_string(&cause, "table"),
             column: get_string(&cause, "column"),

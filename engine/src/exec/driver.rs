@@ -122,6 +122,8 @@ pub enum DriverError {
     Database {
         sqlstate: String,
         message: String,
+        /// PostgreSQL's error fields: the names of what failed (identifiers, never values).
+        schema: Option<String>,
         constraint: Option<String>,
         table: Option<String>,
         column: Option<String>,
