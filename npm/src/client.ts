@@ -242,7 +242,8 @@ function delegate(
     }
     d[action] = (args?: unknown) =>
       core.extended(() => build(args), ctx, (send) =>
-        runHooks(hooks, model, action, args, async (final) => {
+        // Hooks get an object to work on (`args.where = …`), as in Prisma, even when none was given.
+        runHooks(hooks, model, action, args ?? {}, async (final) => {
           const plan = resultPlan(exts, key, action, final);
           const result = await send(build(plan ? plan.args : final));
           return plan ? plan.finish(result) : result;

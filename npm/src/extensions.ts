@@ -134,6 +134,8 @@ export function resultPlan(
   let wanted: string[];
   let send = args;
   const added = new Set<string>();
+  // Computed fields computed only because a wanted one needs them: dropped from the row after.
+  const helpers = new Set<string>();
   if (select) {
     const sel: Record<string, unknown> = { ...select };
     wanted = [];
@@ -153,6 +155,7 @@ export function resultPlan(
       }
     };
     for (const [name, on] of Object.entries(select)) if (on && computed.has(name)) want(name);
+    for (const name of wanted) if (!select[name]) helpers.add(name);
     for (const name of Object.keys(select)) if (computed.has(name) && !wanted.includes(name)) delete sel[name];
     send = { ...args, select: sel };
     // Compute in the order the fields were defined, so later ones can read earlier ones.
@@ -169,6 +172,7 @@ export function resultPlan(
       if (needs.every((n) => n in row)) row[name] = field.compute(row);
     }
     for (const name of added) delete row[name];
+    for (const name of helpers) delete row[name];
     return row;
   };
   return {
