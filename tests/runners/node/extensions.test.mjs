@@ -290,6 +290,40 @@ for (const backendName of ["pglite", "pg", "native"]) {
       assert.equal((await t.post.findUnique({ where: { id: created.id } })).deletedAt, null);
     });
 
+    test("no rewrite of where, for any action, reaches another tenant's rows", async () => {
+      await fresh();
+      // Hostile filters: the other tenant by id, by key, through a relation, negated, combined.
+      const hostile = [
+        { tenantId: 2 },
+        { OR: [{ tenantId: 2 }, { tenantId: 1 }] },
+        { NOT: { tenantId: 1 } },
+        { id: { in: [3, 4] } },
+        { tenant: { name: "globex" } },
+        { tenant: { is: { id: 2 } } },
+        { OR: [{ tenant: { id: 2 } }, { posts: { some: { tenantId: 2 } } }] },
+        { AND: [{ tenantId: { not: 1 } }, { deletedAt: null }] },
+        {},
+      ];
+      const snapshot = async () => JSON.stringify(await db.$unscoped().user.findMany({ where: { tenantId: 2 }, orderBy: { id: "asc" } }));
+      const before = await snapshot();
+      for (const where of hostile) {
+        const acme = db.$forTenant(1).$extends({ query: { user: { $allOperations: ({ args, query }) => query({ ...args, where }) } } });
+        const label = JSON.stringify(where);
+        assert.ok((await acme.user.findMany()).every((u) => u.tenantId === 1), label);
+        assert.ok(((await acme.user.findFirst()) ?? { tenantId: 1 }).tenantId === 1, label);
+        assert.ok((await acme.user.count()) <= 2, label);
+        const agg = await acme.user.aggregate({ _count: { _all: true }, _max: { id: true } });
+        assert.ok(agg._count._all <= 2 && (agg._max.id ?? 0) <= 2, label);
+        const groups = await acme.user.groupBy({ by: ["tenantId"], _count: { _all: true } });
+        assert.ok(groups.every((g) => g.tenantId === 1), label);
+        await acme.user.updateMany({ data: { lastName: "touched" } });
+        assert.equal(await snapshot(), before, label);
+      }
+      const gone = db.$forTenant(1).$extends({ query: { post: { $allOperations: ({ args, query }) => query({ ...args, where: { tenantId: 2 } }) } } });
+      assert.deepEqual(await gone.post.deleteMany(), { count: 0 });
+      assert.equal(await db.$forTenant(2).post.count(), 1);
+    });
+
     test("an extension cannot widen tenant scope", async () => {
       await fresh();
       const widen = {
