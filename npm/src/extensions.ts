@@ -206,6 +206,10 @@ export function isExtension(ext: unknown): ext is ExtensionArgs {
 
 // ---------------------------------------------------------------- types
 
+import type { IsolationLevel } from "./adapter.js";
+import type { QuarryPromise } from "./promise.js";
+import type { TransactionOptions } from "./types.js";
+
 type AnyFn = (...args: any[]) => any;
 type ModelPart<E> = E extends { model: infer M } ? M : {};
 type ClientPart<E> = E extends { client: infer X } ? X : {};
@@ -225,5 +229,19 @@ export type Extended<Cl, E> = {
       : Cl[K]
     : K extends "$extends"
       ? <E2 extends ExtensionArgs>(extension: E2) => Extended<Extended<Cl, E>, E2>
-      : WithModel<Cl[K], K, ModelPart<E>>;
+      : K extends "$transaction"
+        ? ExtendedTransaction<TxOf<Cl>, E>
+        : WithModel<Cl[K], K, ModelPart<E>>;
 } & ClientPart<E>;
+
+/** The client an interactive transaction's callback gets (the last `$transaction` overload). */
+type TxOf<Cl> = Cl extends { $transaction(fn: (tx: infer T) => Promise<any>, options?: any): any } ? T : never;
+
+/** `$transaction` of an extended client: its interactive callback gets an extended client. */
+interface ExtendedTransaction<Tx, E> {
+  <P extends readonly QuarryPromise<unknown>[]>(
+    requests: [...P],
+    options?: { isolationLevel?: IsolationLevel },
+  ): Promise<{ -readonly [K in keyof P]: Awaited<P[K]> }>;
+  <R>(fn: (tx: Extended<Tx, E>) => Promise<R>, options?: TransactionOptions): Promise<R>;
+}

@@ -121,6 +121,11 @@ export async function extensions(): Promise<void> {
   expectType<string[]>(await y.$unscoped().post.titles());
   // @ts-expect-error no extension has this method
   t.post.nope();
+  // Interactive transactions of an extended view get the extended client; batches keep their types.
+  expectType<string[]>(await t.$transaction(async (tx) => tx.post.titles()));
+  const [n, titles] = await t.$transaction([t.post.count(), t.post.findMany({ select: { title: true } })]);
+  expectType<number>(n);
+  expectType<{ title: string }[]>(titles);
   // @ts-expect-error the client without a tenant still has no tenant-scoped delegates
   x.post.titles();
 }

@@ -102,6 +102,8 @@ export async function untyped(): Promise<void> {
   void found;
   const tag: "x" = x.$tag;
   void tag;
+  const inTx: Promise<User | null> = x.$forTenant(1).$transaction(async (tx) => tx.user.byEmail("a@b.c"));
+  void inTx;
   const chained = x.$extends(getExtension());
   void chained.user.byEmail;
   // @ts-expect-error not a method of the extension
