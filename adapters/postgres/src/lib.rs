@@ -87,6 +87,10 @@ impl PgDriver {
             )),
             e => match values::pool_error(e) {
                 DriverError::Connection(m) => DriverError::Connection(format!("{m} at {}", self.address())),
+                DriverError::PoolTimeout { .. } => DriverError::PoolTimeout {
+                    connection_limit: Some(self.options.connection_limit as u64),
+                    timeout_secs: Some(self.options.pool_timeout.as_secs_f64()),
+                },
                 // Refused while logging in (no such database or role, a wrong password): where.
                 DriverError::Database { sqlstate, message, schema, constraint, table, column } if sqlstate.starts_with("28") || sqlstate.starts_with("3D") => {
                     DriverError::Database { message: format!("{message} (connecting to {})", self.address()), sqlstate, schema, constraint, table, column }

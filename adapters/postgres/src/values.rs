@@ -397,7 +397,7 @@ pub fn pg_error(e: tokio_postgres::Error) -> DriverError {
 
 pub fn pool_error(e: PoolError) -> DriverError {
     match e {
-        PoolError::Timeout(_) => DriverError::PoolTimeout,
+        PoolError::Timeout(_) => DriverError::PoolTimeout { connection_limit: None, timeout_secs: None },
         PoolError::Backend(e) => pg_error(e),
         PoolError::Closed => DriverError::Connection("the pool is closed".into()),
         other => DriverError::Connection(other.to_string()),

@@ -176,7 +176,7 @@ async fn the_pool_times_out() {
     let d = PgDriver::connect(&url("connection_limit=1&pool_timeout=0.2")).await.unwrap();
     let tx = d.begin(None).await.unwrap();
     let e = d.query("SELECT 1", &[]).await.unwrap_err();
-    assert_eq!(e, DriverError::PoolTimeout);
+    assert_eq!(e, DriverError::PoolTimeout { connection_limit: Some(1), timeout_secs: Some(0.2) });
     tx.rollback().await.unwrap();
     d.query("SELECT 1", &[]).await.unwrap();
 }

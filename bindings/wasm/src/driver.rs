@@ -75,7 +75,7 @@ fn driver_error(e: JsValue) -> DriverError {
             table: get_string(&cause, "table"),
             column: get_string(&cause, "column"),
         },
-        Some("poolTimeout") => DriverError::PoolTimeout,
+        Some("poolTimeout") => DriverError::PoolTimeout { connection_limit: None, timeout_secs: None },
         Some("connection") => DriverError::Connection(message),
         Some("transactionClosed") => DriverError::TransactionClosed(message),
         _ => DriverError::Other(message),

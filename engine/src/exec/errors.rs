@@ -12,10 +12,23 @@ pub fn map_driver_error(schema: &Schema, e: DriverError) -> Error {
             let names = DbNames { schema: db_schema.as_deref(), table: table.as_deref(), column: column.as_deref(), constraint: constraint.as_deref() };
             database_error(schema, &sqlstate, &message, &names)
         }
-        DriverError::PoolTimeout => Error::new(
-            codes::POOL_TIMEOUT,
-            "Timed out fetching a new connection from the connection pool: raise pool_timeout or connection_limit in the URL, or hold connections for less time",
-        ),
+        DriverError::PoolTimeout { connection_limit, timeout_secs } => {
+            let current = match (connection_limit, timeout_secs) {
+                (Some(l), Some(t)) => format!(" (Current connection pool timeout: {t}, connection limit: {l})"),
+                _ => String::new(),
+            };
+            let mut e = Error::new(
+                codes::POOL_TIMEOUT,
+                format!("Timed out fetching a new connection from the connection pool{current}: raise pool_timeout or connection_limit in the URL, or hold connections for less time"),
+            );
+            if let Some(l) = connection_limit {
+                e = e.with_meta("connection_limit", l);
+            }
+            if let Some(t) = timeout_secs {
+                e = e.with_meta("timeout", t);
+            }
+            e
+        }
         DriverError::Connection(m) => Error::new(
             codes::DRIVER,
             format!("Can't reach the database server: {m}. Is PostgreSQL running there and accepting connections? Check the host and port of the URL"),
