@@ -12,7 +12,7 @@ import { freshNamespace, openBackend } from "./support/backends.mjs";
 
 const FIXTURE = { schema: "fixtures/schemas/extensions.prisma", seed: "fixtures/schemas/extensions.sql" };
 
-/** The seed's soft-delete extension: reads skip deleted rows; `softDelete` marks one deleted. */
+/** A soft-delete extension as Prisma teams write it: reads skip deleted rows; `softDelete` marks one deleted. */
 const softDelete = Prisma.defineExtension({
   name: "soft-delete",
   query: {
@@ -50,7 +50,7 @@ const softDelete = Prisma.defineExtension({
 /** `User` -> `user`. */
 const key = (model) => model.charAt(0).toLowerCase() + model.slice(1);
 
-/** The seed's audit-logging extension, writing through the view it was made from. */
+/** An audit-logging extension as Prisma teams write it, writing through the view it was made from. */
 function auditLog(base) {
   return {
     name: "audit",
@@ -224,7 +224,7 @@ for (const backendName of ["pglite", "pg", "native"]) {
       assert.throws(() => db.$extends({ nope: {} }), QuarryValidationError);
     });
 
-    test("audit logging (the seed's extension) records creates, updates and deletes", async () => {
+    test("audit logging records creates, updates and deletes", async () => {
       await fresh();
       const t = db.$forTenant(1);
       const x = t.$extends(auditLog(t));
