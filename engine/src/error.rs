@@ -87,11 +87,15 @@ pub mod codes {
     pub const FOREIGN_KEY_VIOLATION: &str = "P2003";
     /// Null constraint violation; `meta.constraint`.
     pub const NULL_VIOLATION: &str = "P2011";
-    /// A required relation would be violated by the change.
+    /// A required relation would be violated by the change; `meta.relation_name`,
+    /// `meta.model_a_name`, `meta.model_b_name`.
     pub const RELATION_VIOLATION: &str = "P2014";
+    /// A nested delete names a child that is not connected to the parent (to-many relations);
+    /// `meta.relation_name`, `meta.parent_name`, `meta.child_name`.
+    pub const RECORDS_NOT_CONNECTED: &str = "P2017";
     /// Value out of range for the type.
     pub const OUT_OF_RANGE_VALUE: &str = "P2020";
-    /// A record required by the operation was not found.
+    /// A record required by the operation was not found; `meta.cause` says which (names only).
     pub const RECORD_NOT_FOUND: &str = "P2025";
     /// Write conflict or deadlock; retry the transaction.
     pub const SERIALIZATION_FAILURE: &str = "P2034";
@@ -146,6 +150,39 @@ impl Error {
     pub fn at(code: &'static str, path: &str, message: impl fmt::Display) -> Self {
         let message = if path.is_empty() { message.to_string() } else { format!("{path}: {message}") };
         Error::new(code, message).with_meta("path", path)
+    }
+
+    /// `P2025` as Prisma words it: `cause` (names only, never values) says what was missing.
+    pub fn record_not_found(cause: &str) -> Self {
+        Error::new(
+            codes::RECORD_NOT_FOUND,
+            format!("An operation failed because it depends on one or more records that were required but not found. {cause}"),
+        )
+        .with_meta("cause", cause)
+    }
+
+    /// `P2014`: the change would leave a required side of `relation` without its row. The two
+    /// models in the order Prisma names them (alphabetical).
+    pub fn relation_violation(relation: &str, model: &str, other: &str) -> Self {
+        let (a, b) = if model <= other { (model, other) } else { (other, model) };
+        Error::new(
+            codes::RELATION_VIOLATION,
+            format!("The change you are trying to make would violate the required relation '{relation}' between the `{a}` and `{b}` models."),
+        )
+        .with_meta("relation_name", relation)
+        .with_meta("model_a_name", a)
+        .with_meta("model_b_name", b)
+    }
+
+    /// `P2017`: a nested write names a child that is not connected to the parent.
+    pub fn records_not_connected(relation: &str, parent: &str, child: &str) -> Self {
+        Error::new(
+            codes::RECORDS_NOT_CONNECTED,
+            format!("The records for relation `{relation}` between the `{parent}` and `{child}` models are not connected."),
+        )
+        .with_meta("relation_name", relation)
+        .with_meta("parent_name", parent)
+        .with_meta("child_name", child)
     }
 
     pub fn internal(message: impl Into<String>) -> Self {

@@ -197,6 +197,10 @@ impl Engine {
     /// Runs one request. Plans of several statements run in a transaction, and so does every
     /// request under a tenant in RLS mode.
     pub async fn request<D: Driver>(&self, driver: &D, request: &Json, ctx: &TenantContext) -> Result<Json> {
+        self.request_once(driver, request, ctx).await.map_err(|e| exec::errors::with_request_model(&self.schema, e, request))
+    }
+
+    async fn request_once<D: Driver>(&self, driver: &D, request: &Json, ctx: &TenantContext) -> Result<Json> {
         let prepared = self.prepare(request, ctx)?;
         let setting = self.tenant_setting(ctx);
         if !prepared.needs_transaction() && setting.is_none() {
@@ -216,11 +220,14 @@ impl Engine {
     /// sets its tenant in that transaction (or clears it when it has none), so requests of one
     /// interactive transaction each see their own tenant.
     pub async fn request_in<Q: Queryable>(&self, conn: &Q, dialect: Dialect, request: &Json, ctx: &TenantContext) -> Result<Json> {
-        let prepared = self.prepare(request, ctx)?;
-        if self.options.rls {
-            self.set_tenant(conn, Some(scope::rls::set_tenant_in_transaction(ctx))).await?;
-        }
-        self.run(conn, &prepared, dialect).await
+        let outcome = async {
+            let prepared = self.prepare(request, ctx)?;
+            if self.options.rls {
+                self.set_tenant(conn, Some(scope::rls::set_tenant_in_transaction(ctx))).await?;
+            }
+            self.run(conn, &prepared, dialect).await
+        };
+        outcome.await.map_err(|e| exec::errors::with_request_model(&self.schema, e, request))
     }
 
     /// In RLS mode: the statement that opens the request's transaction, if the context needs one.
@@ -266,15 +273,20 @@ impl Engine {
         isolation: Option<IsolationLevel>,
     ) -> Result<Json> {
         let owned = driver.can_batch();
-        let plans = requests.iter().map(|r| self.prepare(r, ctx).map(|p| if owned { p.owned() } else { p })).collect::<Result<Vec<_>>>()?;
+        let model = |i: usize| move |e| exec::errors::with_request_model(&self.schema, e, &requests[i]);
+        let plans = requests
+            .iter()
+            .enumerate()
+            .map(|(i, r)| self.prepare(r, ctx).map(|p| if owned { p.owned() } else { p }).map_err(model(i)))
+            .collect::<Result<Vec<_>>>()?;
         if let Some(results) = self.run_static(driver, &plans, self.tenant_setting(ctx), isolation).await? {
             return Ok(Json::Array(results));
         }
         let tx = self.begin(driver, isolation, self.tenant_setting(ctx)).await?;
         let outcome = async {
             let mut results = Vec::with_capacity(plans.len());
-            for plan in &plans {
-                results.push(self.run(&tx, plan, driver.dialect()).await?);
+            for (i, plan) in plans.iter().enumerate() {
+                results.push(self.run(&tx, plan, driver.dialect()).await.map_err(model(i))?);
             }
             Ok(Json::Array(results))
         }

@@ -99,6 +99,8 @@ export type DriverErrorCause =
       sqlstate: string;
       /** The database's message: for logs only, it can quote values and never reaches a client. */
       message: string;
+      /** PostgreSQL's error fields: the names involved (identifiers, never values). */
+      schema?: string;
       constraint?: string;
       table?: string;
       column?: string;
@@ -122,7 +124,7 @@ export class DriverAdapterError extends Error {
 /**
  * Maps what PostgreSQL drivers built on its wire protocol throw (node-postgres, PGlite, Neon:
  * errors with a `severity`, a five-character SQLSTATE `code` and the server's `constraint`, `table`,
- * `column` fields) to a `DriverAdapterError`. Anything else is a connection failure when it has a system
+ * `column` fields, and `schema`) to a `DriverAdapterError`. Anything else is a connection failure when it has a system
  * error code (`ECONNREFUSED`, ...), otherwise `other`.
  */
 export function postgresError(e: unknown): DriverAdapterError {
@@ -131,6 +133,7 @@ export function postgresError(e: unknown): DriverAdapterError {
     code?: unknown;
     severity?: unknown;
     message?: unknown;
+    schema?: unknown;
     constraint?: unknown;
     table?: unknown;
     column?: unknown;
@@ -142,6 +145,7 @@ export function postgresError(e: unknown): DriverAdapterError {
       kind: "database",
       sqlstate: err.code,
       message,
+      schema: text(err.schema),
       constraint: text(err.constraint),
       table: text(err.table),
       column: text(err.column),

@@ -26,6 +26,15 @@ import {
   type TransactionOptions,
 } from "./types.js";
 import { decode, encode } from "./values.js";
+import {
+  type ExtensionArgs,
+  clientMembers,
+  isExtension,
+  modelMethods,
+  queryHooks,
+  resultPlan,
+  runHooks,
+} from "./extensions.js";
 
 let fallbackAnnounced = false;
 
@@ -215,6 +224,22 @@ class Core {
     return new QuarryPromise(spec);
   }
 
+  /** A lazy request with client extensions: `chain` runs its hooks around the final request. */
+  extended(build: () => object, ctx: CallContext, chain: NonNullable<PendingRequest["chain"]>): QuarryPromise<never> {
+    let request: object | undefined;
+    const spec: PendingRequest = {
+      get request() {
+        request ??= build();
+        return request;
+      },
+      ctx,
+      owner: this,
+      chain,
+      run: () => chain((req) => this.send({ request: req, ...ctx })),
+    };
+    return new QuarryPromise(spec);
+  }
+
   /**
    * `$disconnect()`, final: nothing starts any more; the engine rolls back open transactions
    * (cancelling statements they run) and refuses what was still waiting to start; calls still
@@ -236,11 +261,40 @@ export function delegateName(model: string): string {
   return model.charAt(0).toLowerCase() + model.slice(1);
 }
 
-function delegate(core: Core, ctx: CallContext, model: string): Record<string, (args?: unknown) => QuarryPromise<never>> {
-  const d: Record<string, (args?: unknown) => QuarryPromise<never>> = {};
+function delegate(
+  core: Core,
+  ctx: CallContext,
+  model: string,
+  exts: readonly ExtensionArgs[],
+  client: object,
+): Record<string, (args?: unknown) => unknown> {
+  const d: Record<string, (args?: unknown) => unknown> = {};
+  const key = delegateName(model);
   for (const action of ACTIONS) {
+    const build = (args: unknown) => (args === undefined ? { model, action } : { model, action, args: encode(args) });
+    const hooks = queryHooks(exts, key, action);
+    const computes = exts.some((e) => e.result?.[key] || e.result?.$allModels);
+    if (hooks.length === 0 && !computes) {
+      d[action] = (args?: unknown) => core.pending(() => build(args), ctx);
+      continue;
+    }
     d[action] = (args?: unknown) =>
-      core.pending(() => (args === undefined ? { model, action } : { model, action, args: encode(args) }), ctx);
+      core.extended(() => build(args), ctx, (send) =>
+        // Hooks get an object to work on (`args.where = …`), as in Prisma, even when none was given.
+        runHooks(hooks, model, action, args ?? {}, async (final) => {
+          const plan = resultPlan(exts, key, action, final);
+          const result = await send(build(plan ? plan.args : final));
+          return plan ? plan.finish(result) : result;
+        }),
+      );
+  }
+  if (exts.length > 0) {
+    // `this` in a model method is the delegate (Prisma's getExtensionContext(this)).
+    Object.defineProperty(d, "$name", { value: model });
+    Object.defineProperty(d, "$parent", { value: client });
+    for (const [name, fn] of Object.entries(modelMethods(exts, key))) {
+      if (typeof fn === "function") d[name] = fn.bind(d);
+    }
   }
   return d;
 }
@@ -261,8 +315,11 @@ function sameContext(a: CallContext, b: CallContext): boolean {
   return a.tenant === b.tenant && a.unscoped === b.unscoped && a.transaction === b.transaction;
 }
 
-/** A view of the client: the shared core plus a tenant context (and a transaction). */
-function view(core: Core, ctx: CallContext): QuarryClient {
+/**
+ * A view of the client: the shared core plus a tenant context (and a transaction), and the client
+ * extensions it was made with (every view made from it keeps them).
+ */
+function view(core: Core, ctx: CallContext, exts: readonly ExtensionArgs[] = []): QuarryClient {
   const raw = (action: "queryRaw" | "executeRaw", query: string, values: readonly unknown[]) =>
     core.pending(() => ({ action, args: { query, parameters: encode(values, "parameters") } }), ctx);
   const compileOne = (p: unknown): CompiledRequest => {
@@ -280,10 +337,10 @@ function view(core: Core, ctx: CallContext): QuarryClient {
       // A schema without a scoped model: a tenant view would scope nothing (fail closed, now).
       if (core.description.forTenantError) throw engineError(core.description.forTenantError);
       const tenant = typeof tenantId === "bigint" ? tenantId.toString() : tenantId;
-      return view(core, { tenant, transaction: ctx.transaction });
+      return view(core, { tenant, transaction: ctx.transaction }, exts);
     },
     $unscoped() {
-      return view(core, { unscoped: true, transaction: ctx.transaction });
+      return view(core, { unscoped: true, transaction: ctx.transaction }, exts);
     },
     $queryRaw: (query: TemplateStringsArray | RawSql, ...values: unknown[]) => {
       const s = rawSql(query, values);
@@ -301,21 +358,35 @@ function view(core: Core, ctx: CallContext): QuarryClient {
     Object.assign(client, {
       $transaction: (arg: unknown, options?: TransactionOptions) =>
         typeof arg === "function"
-          ? interactive(core, ctx, arg as (tx: QuarryClient) => Promise<unknown>, options)
+          ? interactive(core, ctx, arg as (tx: QuarryClient) => Promise<unknown>, options, exts)
           : batch(core, arg, options),
       $on: (level: LogLevel, listener: (e: QueryEvent | LogEvent) => void) => core.logger.on(level, listener),
       $ddl: (options?: { tenantKeys?: boolean; rls?: boolean }) => core.engine.ddl(options),
       $tenancy: () => core.description.tenancy.map((t) => ({ ...t })),
       $tenantLinks: () => core.engine.tenantLinks(),
       $disconnect: () => core.dispose(),
+      $extends: (extension: unknown) => {
+        if (typeof extension === "function") return extension(client);
+        if (!isExtension(extension)) {
+          throw new QuarryValidationError(
+            "Q2005",
+            "$extends takes an extension: an object with `query`, `model`, `result` and/or `client`, or a function of the client",
+            { path: "extension" },
+          );
+        }
+        return view(core, ctx, [...exts, extension]);
+      },
     });
   }
   for (const model of core.models) {
     let d: ReturnType<typeof delegate> | undefined;
     Object.defineProperty(client, delegateName(model), {
       enumerable: true,
-      get: () => (d ??= delegate(core, ctx, model)),
+      get: () => (d ??= delegate(core, ctx, model, exts, client)),
     });
+  }
+  for (const [name, member] of Object.entries(clientMembers(exts))) {
+    client[name] = typeof member === "function" ? member.bind(client) : member;
   }
   return client as unknown as QuarryClient;
 }
@@ -338,11 +409,54 @@ async function batch(core: Core, requests: unknown, options?: TransactionOptions
       path: "requests",
     });
   }
-  return (await core.send({
-    request: specs.map((s) => s.request),
-    ...ctx,
-    isolationLevel: options?.isolationLevel,
-  })) as unknown[];
+  if (!specs.some((s) => s.chain)) {
+    return (await core.send({
+      request: specs.map((s) => s.request),
+      ...ctx,
+      isolationLevel: options?.isolationLevel,
+    })) as unknown[];
+  }
+  // With client extensions, as in Prisma: each request's hooks run until they call `query(args)`;
+  // those final requests run as one batch (one transaction), and each hook then goes on with its
+  // request's result. A hook that returns without calling `query` adds nothing to the batch.
+  const slots = specs.map((spec) => {
+    let resolve!: (v: unknown) => void;
+    let reject!: (e: unknown) => void;
+    const result = new Promise<unknown>((res, rej) => ((resolve = res), (reject = rej)));
+    result.catch(() => {});
+    if (!spec.chain) return { request: spec.request, resolve, reject, done: result, called: Promise.resolve(spec.request) };
+    let called!: (request: object) => void;
+    const calledP = new Promise<object>((res) => (called = res));
+    const done = spec.chain((request) => {
+      called(request);
+      return result;
+    });
+    done.catch(() => {});
+    return { request: undefined as object | undefined, resolve, reject, done, called: calledP };
+  });
+  try {
+    await Promise.all(
+      slots.map(async (slot) => {
+        const first = await Promise.race([slot.called.then((r) => ({ r })), slot.done.then(() => ({}))]);
+        if ("r" in first) slot.request = first.r;
+      }),
+    );
+  } catch (e) {
+    // A hook failed before its request was sent: nothing runs, every other hook is told.
+    slots.forEach((s) => s.reject(e));
+    throw e;
+  }
+  const inBatch = slots.filter((s) => s.request !== undefined);
+  try {
+    const results = inBatch.length
+      ? ((await core.send({ request: inBatch.map((s) => s.request), ...ctx, isolationLevel: options?.isolationLevel })) as unknown[])
+      : [];
+    inBatch.forEach((s, i) => s.resolve(results[i]));
+  } catch (e) {
+    inBatch.forEach((s) => s.reject(e));
+    throw e;
+  }
+  return Promise.all(slots.map((s) => s.done));
 }
 
 async function interactive(
@@ -350,6 +464,7 @@ async function interactive(
   ctx: CallContext,
   fn: (tx: QuarryClient) => Promise<unknown>,
   options?: TransactionOptions,
+  exts: readonly ExtensionArgs[] = [],
 ): Promise<unknown> {
   const { id, timeout } = await core.track(() =>
     core.engine.begin({
@@ -379,7 +494,7 @@ async function interactive(
   try {
     // Begun just as the client started closing: the engine rolls it back; never run the callback.
     core.checkOpen();
-    const result = await fn(view(core, { ...ctx, transaction: id }));
+    const result = await fn(view(core, { ...ctx, transaction: id }, exts));
     await core.track(() => core.engine.commit(id));
     return result;
   } catch (e) {

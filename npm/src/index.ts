@@ -31,6 +31,18 @@ export {
   type SqlResultSet,
   type SqlTransaction,
 } from "./adapter.js";
+export {
+  defineExtension,
+  getExtensionContext,
+  type ComputedField,
+  type ExtensionArgs,
+  type QueryHook,
+  type QueryHookParams,
+} from "./extensions.js";
+import { defineExtension, getExtensionContext } from "./extensions.js";
+import { Decimal, JsonNull, DbNull } from "./values.js";
+/** Prisma Client's `Prisma` namespace, for what ported code reaches through it. */
+export const Prisma = { defineExtension, getExtensionContext, Decimal, JsonNull, DbNull } as const;
 export type * from "./types.js";
 /** The types `quarry generate` writes its output in (filters, results, the typed client). */
 export type * as Typed from "./typed.js";

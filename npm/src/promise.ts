@@ -17,6 +17,11 @@ export interface PendingRequest {
   run: () => Promise<unknown>;
   /** The client core it belongs to (batches must not mix clients). */
   owner: object;
+  /**
+   * A request with client extensions: runs its `query` hooks and computed fields around `send`,
+   * which runs the final request document (alone, or as its item of a batch).
+   */
+  chain?: (send: (request: object) => Promise<unknown>) => Promise<unknown>;
 }
 
 const pending = new WeakMap<object, PendingRequest>();

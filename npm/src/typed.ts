@@ -6,6 +6,7 @@
 
 import type { Decimal } from "decimal.js";
 import type { QuarryPromise } from "./promise.js";
+import type { Extended, ExtensionArgs } from "./extensions.js";
 import type {
   ClientOptions,
   CompiledRequest,
@@ -481,6 +482,12 @@ export interface ClientMethods<C extends ClientShape, InScope extends boolean> e
   $ddl(): string[];
   /** Rolls back open interactive transactions and releases what the adapter holds. */
   $disconnect(): Promise<void>;
+  /**
+   * A client with client extensions (Prisma's `$extends`): `query` hooks, `model` methods,
+   * `result` computed fields, `client` members. Tenant views and transactions keep them.
+   */
+  $extends<E extends ExtensionArgs>(extension: E): Extended<Client<C, InScope>, E>;
+  $extends<R>(extension: (client: Client<C, InScope>) => R): R;
 }
 
 /** The client (`InScope` false) or a tenant / unscoped view of it (`InScope` true). */

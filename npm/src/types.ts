@@ -5,6 +5,7 @@
 
 import type { IsolationLevel, SqlDriverAdapter } from "./adapter.js";
 import type { QuarryPromise } from "./promise.js";
+import type { Extended, ExtensionArgs } from "./extensions.js";
 
 export type { IsolationLevel };
 
@@ -281,6 +282,12 @@ export interface ClientMethods<Models extends Record<string, object>> extends Qu
   $tenantLinks(): Promise<{ relation: string; links: number }[]>;
   /** Rolls back open interactive transactions and releases what the adapter holds. */
   $disconnect(): Promise<void>;
+  /**
+   * A client with client extensions (Prisma's `$extends`): `query` hooks, `model` methods,
+   * `result` computed fields, `client` members. Tenant views and transactions keep them.
+   */
+  $extends<E extends ExtensionArgs>(extension: E): Extended<QuarryClient<Models>, E>;
+  $extends<R>(extension: (client: QuarryClient<Models>) => R): R;
 }
 
 type Delegates<Models extends Record<string, object>> = { readonly [K in keyof Models]: ModelDelegate<Models[K]> };

@@ -96,3 +96,36 @@ export async function transactions(): Promise<void> {
   expectType<Status>(grouped[0].status);
   expectType<number | null>(grouped[0]._sum.views);
 }
+
+export async function extensions(): Promise<void> {
+  // `$extends`: model methods on the delegates, client members, kept by tenant views and chained.
+  const x = db.$extends({
+    model: { post: { async titles(): Promise<string[]> { return []; } } },
+    client: { $hello: (): string => "hi" },
+    query: {
+      post: {
+        async findMany({ args, query }) {
+          args.where = { ...args.where, title: { not: "hidden" } };
+          return query(args);
+        },
+      },
+    },
+  });
+  expectType<string>(x.$hello());
+  const t = x.$forTenant("tnt_a");
+  expectType<string[]>(await t.post.titles());
+  expectType<{ title: string }[]>(await t.post.findMany({ select: { title: true } }));
+  const y = x.$extends({ client: { $bye: (): number => 1 } });
+  expectType<number>(y.$bye());
+  expectType<string>(y.$hello());
+  expectType<string[]>(await y.$unscoped().post.titles());
+  // @ts-expect-error no extension has this method
+  t.post.nope();
+  // Interactive transactions of an extended view get the extended client; batches keep their types.
+  expectType<string[]>(await t.$transaction(async (tx) => tx.post.titles()));
+  const [n, titles] = await t.$transaction([t.post.count(), t.post.findMany({ select: { title: true } })]);
+  expectType<number>(n);
+  expectType<{ title: string }[]>(titles);
+  // @ts-expect-error the client without a tenant still has no tenant-scoped delegates
+  x.post.titles();
+}

@@ -116,7 +116,53 @@ impl PgDriver {
     }
 
     async fn conn(&self) -> DriverResult<Object> {
-        self.pool.get().await.map_err(values::pool_error)
+        self.pool.get().await.map_err(|e| match e {
+            deadpool_postgres::PoolError::Timeout(deadpool_postgres::TimeoutType::Create) => DriverError::Connection(format!(
+                "connecting timed out after {} s (connect_timeout) at {}",
+                self.options.connect_timeout.as_secs(),
+                self.address()
+            )),
+            e => match values::pool_error(e) {
+                DriverError::Connection(m) => DriverError::Connection(format!("{m} at {}", self.address())),
+                DriverError::PoolTimeout { .. } => DriverError::PoolTimeout {
+                    connection_limit: Some(self.options.connection_limit as u64),
+                    timeout_secs: Some(self.options.pool_timeout.as_secs_f64()),
+                },
+                // Refused while logging in (no such database or role, a wrong password): where.
+                DriverError::Database { sqlstate, message, schema, constraint, table, column } if sqlstate.starts_with("28") || sqlstate.starts_with("3D") => {
+                    DriverError::Database { message: format!("{message} (connecting to {})", self.address()), sqlstate, schema, constraint, table, column }
+                }
+                other => other,
+            },
+        })
+    }
+
+    /// `host:port` (every host of the URL), the database and the user: what a developer checks when
+    /// a connection fails. Never the password.
+    fn address(&self) -> String {
+        let pg = &self.options.pg;
+        let ports = pg.get_ports();
+        let hosts: Vec<String> = pg
+            .get_hosts()
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+                match h {
+                    tokio_postgres::config::Host::Tcp(name) => format!("{name}:{port}"),
+                    #[cfg(unix)]
+                    tokio_postgres::config::Host::Unix(path) => format!("{}/.s.PGSQL.{port}", path.display()),
+                }
+            })
+            .collect();
+        let mut out = if hosts.is_empty() { "localhost:5432".to_owned() } else { hosts.join(", ") };
+        if let Some(db) = pg.get_dbname() {
+            out.push_str(&format!(", database `{db}`"));
+        }
+        if let Some(user) = pg.get_user() {
+            out.push_str(&format!(", user `{user}`"));
+        }
+        out
     }
 }
 

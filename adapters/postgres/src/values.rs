@@ -380,6 +380,7 @@ pub fn pg_error(e: tokio_postgres::Error) -> DriverError {
         return DriverError::Database {
             sqlstate: db.code().code().to_owned(),
             message: db.message().to_owned(),
+            schema: db.schema().map(str::to_owned),
             constraint: db.constraint().map(str::to_owned),
             table: db.table().map(str::to_owned),
             column: db.column().map(str::to_owned),
@@ -396,7 +397,7 @@ pub fn pg_error(e: tokio_postgres::Error) -> DriverError {
 
 pub fn pool_error(e: PoolError) -> DriverError {
     match e {
-        PoolError::Timeout(_) => DriverError::PoolTimeout,
+        PoolError::Timeout(_) => DriverError::PoolTimeout { connection_limit: None, timeout_secs: None },
         PoolError::Backend(e) => pg_error(e),
         PoolError::Closed => DriverError::Connection("the pool is closed".into()),
         other => DriverError::Connection(other.to_string()),

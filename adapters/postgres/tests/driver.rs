@@ -176,7 +176,7 @@ async fn the_pool_times_out() {
     let d = PgDriver::connect(&url("connection_limit=1&pool_timeout=0.2")).await.unwrap();
     let tx = d.begin(None).await.unwrap();
     let e = d.query("SELECT 1", &[]).await.unwrap_err();
-    assert_eq!(e, DriverError::PoolTimeout);
+    assert_eq!(e, DriverError::PoolTimeout { connection_limit: Some(1), timeout_secs: Some(0.2) });
     tx.rollback().await.unwrap();
     d.query("SELECT 1", &[]).await.unwrap();
 }
@@ -279,4 +279,29 @@ async fn verification_with_a_root_certificate() {
     let prisma = PgDriver::connect(&url(&format!("sslmode=require&sslcert={root}"))).await.expect("connect");
     assert!(encrypted(&prisma).await.expect("sslcert as the root certificate"));
     let _ = std::fs::remove_file(cert);
+}
+
+/// What a developer checks when connecting fails is in the error: where (host and port, the
+/// database, the user), and for a refused login the server's reason; never the password.
+#[tokio::test]
+async fn connection_errors_say_where() {
+    let mut unreachable = url::Url::parse(&url("connect_timeout=3")).unwrap();
+    unreachable.set_port(Some(1)).unwrap();
+    let d = PgDriver::connect(unreachable.as_str()).await.expect("lazy");
+    match d.query("SELECT 1", &[]).await {
+        Err(DriverError::Connection(m)) => assert!(m.contains(":1") && m.contains("database `"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    let mut missing = url::Url::parse(&url("")).unwrap();
+    missing.set_path("/quarry_no_such_database");
+    missing.set_password(Some("hunter2-secret")).unwrap();
+    let d = PgDriver::connect(missing.as_str()).await.expect("lazy");
+    match d.query("SELECT 1", &[]).await {
+        Err(DriverError::Database { sqlstate, message, .. }) => {
+            assert_eq!(sqlstate, "3D000");
+            assert!(message.contains("quarry_no_such_database") && message.contains("connecting to"), "{message}");
+            assert!(!message.contains("hunter2"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
 }

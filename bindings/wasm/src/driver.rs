@@ -72,11 +72,12 @@ fn driver_error(e: JsValue) -> DriverError {
         Some("database") => DriverError::Database {
             sqlstate: get_string(&cause, "sqlstate").unwrap_or_default(),
             message,
+            schema: get_string(&cause, "schema"),
             constraint: get_string(&cause, "constraint"),
             table: get_string(&cause, "table"),
             column: get_string(&cause, "column"),
         },
-        Some("poolTimeout") => DriverError::PoolTimeout,
+        Some("poolTimeout") => DriverError::PoolTimeout { connection_limit: None, timeout_secs: None },
         Some("connection") => DriverError::Connection(message),
         Some("transactionClosed") => DriverError::TransactionClosed(message),
         _ => DriverError::Other(message),

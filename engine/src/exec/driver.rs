@@ -122,12 +122,15 @@ pub enum DriverError {
     Database {
         sqlstate: String,
         message: String,
+        /// PostgreSQL's error fields: the names of what failed (identifiers, never values).
+        schema: Option<String>,
         constraint: Option<String>,
         table: Option<String>,
         column: Option<String>,
     },
-    /// No connection became available in time.
-    PoolTimeout,
+    /// No connection became available in time; the pool's size and wait (seconds) when the
+    /// driver knows them.
+    PoolTimeout { connection_limit: Option<u64>, timeout_secs: Option<f64> },
     /// Could not connect, or the connection broke.
     Connection(String),
     /// The transaction is no longer usable (committed, rolled back, timed out).

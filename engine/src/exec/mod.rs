@@ -15,7 +15,7 @@ pub mod transactions;
 
 pub use driver::*;
 
-use crate::error::{Error, Result, codes};
+use crate::error::{Error, Result};
 use crate::plan::{Check, OutputKind, Plan, Step};
 use crate::schema::{ScalarType, Schema};
 use crate::sql::{self, Param, Stmt};
@@ -212,7 +212,7 @@ fn output(schema: &Schema, kind: &OutputKind, var: Var) -> Result<Json> {
         }
         OutputKind::One { shape, or_throw } => match var.rows.first() {
             Some(r) => decode::decode_row(schema, shape, r),
-            None if *or_throw => Err(Error::new(codes::RECORD_NOT_FOUND, "No record was found for a query.")),
+            None if *or_throw => Err(Error::record_not_found("Expected a record, found none.")),
             None => Ok(Json::Null),
         },
         OutputKind::Count { fields } => {

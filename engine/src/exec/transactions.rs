@@ -62,13 +62,27 @@ impl<T> Entry<T> {
 /// The open interactive transactions of one client.
 pub struct Transactions<T> {
     open: Mutex<HashMap<String, Arc<Entry<T>>>>,
+    /// Recently expired transactions and their timeout, so a later call says why it is closed
+    /// and how to raise the timeout (bounded: the oldest are forgotten).
+    expired: Mutex<HashMap<String, u64>>,
     next: AtomicU64,
     clock: Clock,
     closed: AtomicBool,
 }
 
+/// P2028, with Prisma's `meta.error` (the same text as the message).
 fn closed(message: impl Into<String>) -> Error {
-    Error::new(codes::TRANSACTION_CLOSED, message.into())
+    let message = message.into();
+    Error::new(codes::TRANSACTION_CLOSED, format!("Transaction API error: {message}")).with_meta("error", message)
+}
+
+/// P2028 for a transaction past its timeout: the timeout, and how to raise it.
+fn expired(timeout_ms: u64, elapsed_ms: Option<i64>) -> Error {
+    let elapsed = elapsed_ms.map(|e| format!(", however {e} ms passed since the start of the transaction")).unwrap_or_default();
+    closed(format!(
+        "Transaction already closed: A query cannot be executed on an expired transaction. The timeout for this transaction was {timeout_ms} ms{elapsed}. Raise it with `$transaction(fn, {{ timeout: ms }})`, or do less inside the transaction."
+    ))
+    .with_meta("timeout", timeout_ms)
 }
 
 /// The error of anything started on a client after `$disconnect()`.
@@ -78,7 +92,7 @@ pub fn client_closed() -> Error {
 
 impl<T: Transaction> Transactions<T> {
     pub fn new(clock: Clock) -> Self {
-        Transactions { open: Mutex::new(HashMap::new()), next: AtomicU64::new(1), clock, closed: AtomicBool::new(false) }
+        Transactions { open: Mutex::new(HashMap::new()), expired: Mutex::new(HashMap::new()), next: AtomicU64::new(1), clock, closed: AtomicBool::new(false) }
     }
 
     /// Whether [`Transactions::close_all`] has run: nothing may start any more.
@@ -98,6 +112,9 @@ impl<T: Transaction> Transactions<T> {
     fn get(&self, id: &str) -> Result<Arc<Entry<T>>> {
         self.check_open()?;
         let open = self.open.lock().map_err(|_| Error::internal("transaction registry poisoned"))?;
+        if let Some(timeout) = self.expired.lock().ok().and_then(|e| e.get(id).copied()) {
+            return Err(expired(timeout, None));
+        }
         open.get(id).cloned().ok_or_else(|| closed(format!("Transaction not found. Transaction ID is invalid, refers to an old closed transaction Quarry doesn't have information about anymore, or was obtained before disconnecting: {id}")))
     }
 
@@ -121,10 +138,11 @@ impl<T: Transaction> Transactions<T> {
         let tx = match select(begin, timer).await {
             Either::Left((result, _)) => result.map_err(|e| map_driver_error(schema, e))?,
             Either::Right(_) => {
-                return Err(Error::new(
-                    codes::TRANSACTION_CLOSED,
-                    format!("Unable to start a transaction in the given time ({} ms).", options.max_wait_ms),
-                ));
+                return Err(closed(format!(
+                    "Unable to start a transaction in the given time ({} ms): raise the wait with `$transaction(fn, {{ maxWait: ms }})`, or raise connection_limit if the pool is busy.",
+                    options.max_wait_ms
+                ))
+                .with_meta("maxWait", options.max_wait_ms));
             }
         };
         let id = format!("tx-{}", self.next.fetch_add(1, Ordering::Relaxed));
@@ -171,10 +189,13 @@ impl<T: Transaction> Transactions<T> {
             let _ = tx.rollback().await;
         }
         self.remove(id);
-        Err(closed(format!(
-            "Transaction already closed: A query cannot be executed on an expired transaction. The timeout for this transaction was {} ms, however {elapsed} ms passed since the start of the transaction.",
-            entry.timeout_ms
-        )))
+        if let Ok(mut e) = self.expired.lock() {
+            if e.len() >= 1024 {
+                e.clear();
+            }
+            e.insert(id.to_owned(), entry.timeout_ms);
+        }
+        Err(expired(entry.timeout_ms, Some(elapsed)))
     }
 
     pub async fn commit(&self, id: &str, schema: &Schema) -> Result<()> {

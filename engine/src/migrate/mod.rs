@@ -45,7 +45,7 @@ pub(crate) fn database_error(e: DriverError, doing: &str) -> Error {
             Error::new(codes::MIGRATION_FAILED, format!("{doing}: {message} (SQLSTATE {sqlstate})")).with_meta("sqlstate", sqlstate)
         }
         DriverError::Connection(m) => Error::new(codes::DRIVER, format!("{doing}: cannot reach the database: {m}")).with_meta("kind", "connection"),
-        DriverError::PoolTimeout => Error::new(codes::POOL_TIMEOUT, format!("{doing}: timed out waiting for a connection")),
+        DriverError::PoolTimeout { .. } => Error::new(codes::POOL_TIMEOUT, format!("{doing}: timed out waiting for a connection")),
         DriverError::TransactionClosed(m) | DriverError::Other(m) => Error::new(codes::DRIVER, format!("{doing}: {m}")),
     }
 }

@@ -169,7 +169,18 @@ impl<'p, 's> Writer<'p, 's> {
     }
 
     fn not_found(&self, what: &str) -> Error {
-        Error::new(codes::RECORD_NOT_FOUND, what.to_owned())
+        Error::record_not_found(what)
+    }
+
+    /// `P2025` for a nested `update`/`delete` that finds no related row.
+    fn related_not_found(&self, rf: &RelationField, op: &str) -> Error {
+        let cause = format!("No '{}' record was found for a nested {op} on relation '{}'.", self.model_name(rf.related), rf.relation_name);
+        Error::record_not_found(&cause).with_meta("relation_name", rf.relation_name.clone())
+    }
+
+    /// `P2017` for a nested `delete` on a to-many relation whose row is not the parent's.
+    fn not_connected(&self, model: ModelId, rf: &RelationField) -> Error {
+        Error::records_not_connected(&rf.relation_name, &self.model_name(model), &self.model_name(rf.related))
     }
 
     // ---------------------------------------------------------------- top level
@@ -681,15 +692,10 @@ impl<'p, 's> Writer<'p, 's> {
     }
 
     fn connect_not_found(&self, related: ModelId, from: ModelId, field: &str) -> Error {
-        Error::new(
-            codes::RECORD_NOT_FOUND,
-            format!(
-                "No '{}' record was found for a nested connect on relation '{}.{}'.",
-                self.model_name(related),
-                self.model_name(from),
-                field
-            ),
-        )
+        let relation = self.p.schema.model(from).find_field(field).and_then(|f| self.p.schema.model(from).field(f).as_relation()).map(|r| r.relation_name.clone());
+        let relation = relation.unwrap_or_else(|| format!("{}.{field}", self.model_name(from)));
+        let cause = format!("No '{}' record was found for a nested connect on relation '{relation}'.", self.model_name(related));
+        Error::record_not_found(&cause).with_meta("relation_name", relation)
     }
 
     // ---------------------------------------------------------------- updates
@@ -817,7 +823,7 @@ impl<'p, 's> Writer<'p, 's> {
                 self.set_foreign_key(model, parent, fields, references, Some(&target))
             }
             NestedOp::Disconnect(filter) => {
-                self.require_optional(model, fields, name)?;
+                self.require_optional(model, related, fields, &rf.relation_name)?;
                 match filter {
                     None => self.set_foreign_key(model, parent, fields, references, None),
                     Some(f) => {
@@ -831,7 +837,7 @@ impl<'p, 's> Writer<'p, 's> {
                 }
             }
             NestedOp::Delete(filter) => {
-                let e = self.not_found(&format!("No '{}' record was found for a nested delete on relation '{}'.", self.model_name(related), name));
+                let e = self.related_not_found(rf, "delete");
                 let target = linked(self, filter.as_ref(), Check::NonEmpty(e), true)?;
                 if self.p.schema.model(model).field(fields[0]).arity != Arity::Required {
                     self.set_foreign_key(model, parent, fields, references, None)?;
@@ -839,7 +845,7 @@ impl<'p, 's> Writer<'p, 's> {
                 self.delete_rows(related, &target, false, 0).map(|_| ())
             }
             NestedOp::Update { filter, data } => {
-                let e = self.not_found(&format!("No '{}' record was found for a nested update on relation '{}'.", self.model_name(related), name));
+                let e = self.related_not_found(rf, "update");
                 let target = linked(self, filter.as_ref(), Check::NonEmpty(e), true)?;
                 self.update_row(related, &target, data).map(|_| ())
             }
@@ -859,13 +865,11 @@ impl<'p, 's> Writer<'p, 's> {
         }
     }
 
-    fn require_optional(&self, model: ModelId, fields: &[FieldId], name: &str) -> Result<()> {
+    /// Refuses to clear the foreign key `fields` of `model` (towards `other`) when it is required.
+    fn require_optional(&self, model: ModelId, other: ModelId, fields: &[FieldId], relation: &str) -> Result<()> {
         let m = self.p.schema.model(model);
         if fields.iter().any(|f| m.field(*f).arity == Arity::Required) {
-            return Err(Error::new(
-                codes::RELATION_VIOLATION,
-                format!("The change you are trying to make would violate the required relation '{name}' of model {}", m.name),
-            ));
+            return Err(Error::relation_violation(relation, &m.name, &self.model_name(other)));
         }
         Ok(())
     }
@@ -924,7 +928,7 @@ impl<'p, 's> Writer<'p, 's> {
         match op {
             NestedOp::Create(input) => {
                 if !many {
-                    self.detach_existing(related, &table, fields, &link, name, None)?;
+                    self.detach_existing(related, &table, fields, &link, &rf.relation_name, model, None)?;
                 }
                 self.create_row(related, input, Some((back, parent))).map(|_| ())
             }
@@ -947,7 +951,7 @@ impl<'p, 's> Writer<'p, 's> {
             }
             NestedOp::Connect(filter) => {
                 if !many {
-                    self.detach_existing(related, &table, fields, &link, name, Some(filter))?;
+                    self.detach_existing(related, &table, fields, &link, &rf.relation_name, model, Some(filter))?;
                 }
                 let e = self.connect_not_found(related, model, name);
                 let cond = self.p.filter_expr(related, &table, filter);
@@ -955,7 +959,7 @@ impl<'p, 's> Writer<'p, 's> {
             }
             NestedOp::ConnectOrCreate { filter, create } => {
                 if !many {
-                    self.detach_existing(related, &table, fields, &link, name, Some(filter))?;
+                    self.detach_existing(related, &table, fields, &link, &rf.relation_name, model, Some(filter))?;
                 }
                 let cond = self.p.filter_expr(related, &table, filter);
                 let var = set_fk(self, cond, false, Check::None)?;
@@ -966,7 +970,7 @@ impl<'p, 's> Writer<'p, 's> {
                 Ok(())
             }
             NestedOp::Set(filters) => {
-                self.require_optional(related, fields, name)?;
+                self.require_optional(related, model, fields, &rf.relation_name)?;
                 let mut keep = Vec::new();
                 for f in filters {
                     keep.push(self.p.filter_expr(related, &table, f));
@@ -984,7 +988,7 @@ impl<'p, 's> Writer<'p, 's> {
                 Ok(())
             }
             NestedOp::Disconnect(filter) => {
-                self.require_optional(related, fields, name)?;
+                self.require_optional(related, model, fields, &rf.relation_name)?;
                 let mut cond = vec![link(self, &table)?];
                 if let Some(f) = filter {
                     cond.push(self.p.filter_expr(related, &table, f));
@@ -992,12 +996,14 @@ impl<'p, 's> Writer<'p, 's> {
                 set_fk(self, sql::and(cond), true, Check::None).map(|_| ())
             }
             NestedOp::Delete(filter) => {
-                let e = self.not_found(&format!("No '{}' record was found for a nested delete on relation '{}'.", self.model_name(related), name));
+                // As Prisma: a to-many child that is not the parent's is "not connected" (P2017);
+                // the one row of a to-one side that is missing is "not found" (P2025).
+                let e = if many { self.not_connected(model, rf) } else { self.related_not_found(rf, "delete") };
                 let target = self.lookup_linked(related, keys, &link, filter.as_ref(), Check::NonEmpty(e), true)?;
                 self.delete_rows(related, &target, false, 0).map(|_| ())
             }
             NestedOp::Update { filter, data } => {
-                let e = self.not_found(&format!("No '{}' record was found for a nested update on relation '{}'.", self.model_name(related), name));
+                let e = self.related_not_found(rf, "update");
                 let target = self.lookup_linked(related, keys, &link, filter.as_ref(), Check::NonEmpty(e), true)?;
                 self.update_row(related, &target, data).map(|_| ())
             }
@@ -1027,7 +1033,7 @@ impl<'p, 's> Writer<'p, 's> {
                 let then = self.blocks.pop().unwrap_or_default();
                 self.blocks.push(Vec::new());
                 if !many {
-                    self.detach_existing(related, &table, fields, &link, name, None)?;
+                    self.detach_existing(related, &table, fields, &link, &rf.relation_name, model, None)?;
                 }
                 self.create_row(related, create, Some((back, parent)))?;
                 let otherwise = self.blocks.pop().unwrap_or_default();
@@ -1065,7 +1071,17 @@ impl<'p, 's> Writer<'p, 's> {
 
     /// Before a one-to-one back side gets a new row, the row linked now is detached (its foreign
     /// key set to NULL), or, when that key is required, the change is refused.
-    fn detach_existing(&mut self, related: ModelId, table: &str, fields: &[FieldId], link: &dyn Fn(&mut Self, &str) -> Result<Expr>, name: &str, keep: Option<&Filter>) -> Result<()> {
+    #[allow(clippy::too_many_arguments)]
+    fn detach_existing(
+        &mut self,
+        related: ModelId,
+        table: &str,
+        fields: &[FieldId],
+        link: &dyn Fn(&mut Self, &str) -> Result<Expr>,
+        relation: &str,
+        parent: ModelId,
+        keep: Option<&Filter>,
+    ) -> Result<()> {
         let mut cond = vec![link(self, table)?];
         if let Some(f) = keep {
             cond.push(sql::not(self.p.filter_expr(related, table, f)));
@@ -1081,10 +1097,7 @@ impl<'p, 's> Writer<'p, 's> {
             }
             .into_query();
             let stmt = self.finish_stmt(Statement::Query(Box::new(q)));
-            let e = Error::new(
-                codes::RELATION_VIOLATION,
-                format!("The change you are trying to make would violate the required relation '{name}'"),
-            );
+            let e = Error::relation_violation(relation, &self.model_name(related), &self.model_name(parent));
             self.emit(Step::Query { stmt, bind: None, types: vec![], check: Check::Empty(e) });
             return Ok(());
         }
@@ -1146,12 +1159,12 @@ impl<'p, 's> Writer<'p, 's> {
                 self.join_delete(parent, join, Some(&targets), None)
             }
             NestedOp::Delete(filter) => {
-                let e = self.not_found(&format!("No '{}' record was found for a nested delete on relation '{}'.", self.model_name(related), name));
+                let e = self.not_connected(model, rf);
                 let target = self.lookup_linked(related, keys, &link, filter.as_ref(), Check::NonEmpty(e), true)?;
                 self.delete_rows(related, &target, false, 0).map(|_| ())
             }
             NestedOp::Update { filter, data } => {
-                let e = self.not_found(&format!("No '{}' record was found for a nested update on relation '{}'.", self.model_name(related), name));
+                let e = self.related_not_found(rf, "update");
                 let target = self.lookup_linked(related, keys, &link, filter.as_ref(), Check::NonEmpty(e), true)?;
                 self.update_row(related, &target, data).map(|_| ())
             }
@@ -1315,14 +1328,7 @@ impl<'p, 's> Writer<'p, 's> {
                         }
                         .into_query();
                         let stmt = self.finish_stmt(Statement::Query(Box::new(q)));
-                        let e = Error::new(
-                            codes::RELATION_VIOLATION,
-                            format!(
-                                "The change you are trying to make would violate the required relation '{}' between the `{}` and `{}` models.",
-                                r.relation_name, child_name, m.name
-                            ),
-                        )
-                        .with_meta("relation_name", r.relation_name.clone());
+                        let e = Error::relation_violation(&r.relation_name, &child_name, &m.name);
                         self.emit(Step::Query { stmt, bind: None, types: vec![], check: Check::Empty(e) });
                     }
                 }
@@ -1475,10 +1481,7 @@ impl<'p, 's> Writer<'p, 's> {
                     }
                     .into_query();
                     let stmt = self.finish_stmt(Statement::Query(Box::new(q)));
-                    let e = Error::new(
-                        codes::RELATION_VIOLATION,
-                        format!("The change you are trying to make would violate the required relation '{}'", r.relation_name),
-                    );
+                    let e = Error::relation_violation(&r.relation_name, &m.name, &schema.model(child).name);
                     self.emit(Step::Query { stmt, bind: None, types: vec![], check: Check::Empty(e) });
                 }
             }

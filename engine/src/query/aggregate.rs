@@ -249,9 +249,13 @@ fn parse_having(cx: &Cx, m: &Model, v: &Json, path: &Path, depth: usize) -> Resu
             }
             _ => {
                 let fid = scalar_field(m, key, &p)?;
-                let ops = expect_object(val, &p, "a filter object")?;
-                let aggregated = ops.keys().any(|k| AggOp::parse(k).is_some());
-                if aggregated {
+                // A plain value (`having: { published: true }`) is `equals`, as in `where`.
+                let ops = match val {
+                    Json::Object(ops) if crate::value::as_tagged(val).is_none() => Some(ops),
+                    _ => None,
+                };
+                let aggregated = ops.is_some_and(|ops| ops.keys().any(|k| AggOp::parse(k).is_some()));
+                if let (true, Some(ops)) = (aggregated, ops) {
                     for (agg_key, cond) in ops {
                         let ap = p.key(agg_key);
                         let op = AggOp::parse(agg_key).ok_or_else(|| ap.unknown("aggregate", agg_key, "", &AGG_KEYS))?;

@@ -155,7 +155,7 @@ fn field(schema: &Schema, m: &Model, f: &Field) -> Json {
     Json::Object(out)
 }
 
-fn scalar_name(ty: &ScalarType) -> &'static str {
+pub(crate) fn scalar_name(ty: &ScalarType) -> &'static str {
     match ty {
         ScalarType::String => "String",
         ScalarType::Int => "Int",

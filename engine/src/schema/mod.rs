@@ -5,7 +5,7 @@
 //! columns that link them, and which models are tenant-scoped. Everything downstream reads these
 //! types; nothing downstream looks at schema text.
 
-mod describe;
+pub(crate) mod describe;
 mod parse;
 mod resolve;
 mod tenancy;

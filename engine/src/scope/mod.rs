@@ -72,8 +72,28 @@ impl TenantContext {
             _ => v.clone(),
         };
         let value = match ty {
-            Some(ty) => crate::query::values::scalar_value(schema, &ty, &v, &root)
-                .map_err(|_| Error::new(codes::TENANT_INVALID, "the tenant id is not a valid value for the tenant field"))?,
+            Some(ty) => crate::query::values::scalar_value(schema, &ty, &v, &root).map_err(|_| {
+                // Names and types only: the id itself may be anything a request carried.
+                let field = &schema.tenancy.field_name;
+                let type_name = match &ty {
+                    crate::schema::ScalarType::Enum(e) => schema.enums[e.0 as usize].name.clone(),
+                    other => crate::schema::describe::scalar_name(other).to_owned(),
+                };
+                let given = match &v {
+                    Json::String(_) => "a string",
+                    Json::Number(_) => "a number",
+                    Json::Bool(_) => "a boolean",
+                    Json::Array(_) => "a list",
+                    Json::Object(_) => "an object",
+                    Json::Null => "null",
+                };
+                Error::new(
+                    codes::TENANT_INVALID,
+                    format!("the tenant id is not a valid value for the tenant field {field} ({type_name}): {given} was given"),
+                )
+                .with_meta("tenantField", field.clone())
+                .with_meta("type", type_name)
+            })?,
             None => match v {
                 Json::String(s) => Value::String(s),
                 Json::Number(n) => Value::Int(n.as_i64().unwrap_or_default()),

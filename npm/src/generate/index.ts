@@ -27,7 +27,7 @@ export type GeneratedFiles = Record<string, string>;
 /** Names the module declares besides the per-model and enum types. */
 const MODULE_NAMES = [
   "Delegates", "ClientShape", "QuarryClient", "TenantClient", "TransactionClient", "ClientOptions", "schema", "createClient",
-  "Decimal", "JsonNull", "DbNull", "Prisma",
+  "Decimal", "JsonNull", "DbNull", "Prisma", "defineExtension", "getExtensionContext",
 ];
 
 /**
@@ -36,7 +36,7 @@ const MODULE_NAMES = [
  */
 const PRISMA_NAMES = (from: string) =>
   [
-    `export { Decimal, JsonNull, DbNull } from ${JSON.stringify(from)};`,
+    `export { Decimal, JsonNull, DbNull, defineExtension, getExtensionContext } from ${JSON.stringify(from)};`,
     "/** This module under Prisma Client's namespace name: `Prisma.UserWhereInput`, `Prisma.Decimal`, ... */",
     'export * as Prisma from "./index.js";',
   ].join("\n");

@@ -12,6 +12,7 @@ import {
   type SqlDriverAdapter,
   type TransactionClient,
   createClient,
+  defineExtension,
   join,
   sql,
 } from "quarry";
@@ -88,4 +89,26 @@ export async function untyped(): Promise<void> {
   const tenantView = loose.$forTenant("acme");
   await tenantView.post.deleteMany({ where: { id: 1 } });
   void rows;
+}
+
+// Client extensions: model methods, client members and computed fields on untyped rows.
+{
+  const x = db.$extends({
+    model: { user: { async byEmail(email: string): Promise<User | null> { return email ? null : null; } } },
+    client: { $tag: "x" as const },
+    result: { user: { label: { needs: { email: true }, compute: (u: { email: string }) => u.email.toUpperCase() } } },
+  });
+  const found: Promise<User | null> = x.$forTenant(1).user.byEmail("a@b.c");
+  void found;
+  const tag: "x" = x.$tag;
+  void tag;
+  const inTx: Promise<User | null> = x.$forTenant(1).$transaction(async (tx) => tx.user.byEmail("a@b.c"));
+  void inTx;
+  const chained = x.$extends(getExtension());
+  void chained.user.byEmail;
+  // @ts-expect-error not a method of the extension
+  void x.user.nope;
+}
+function getExtension() {
+  return defineExtension({ query: { $allModels: { async $allOperations({ args, query }) { return query(args); } } } });
 }
