@@ -119,14 +119,14 @@ impl PgDriver {
         self.pool.get().await.map_err(|e| match e {
             deadpool_postgres::PoolError::Timeout(deadpool_postgres::TimeoutType::Create) => DriverError::Connection(format!(
                 "connecting timed out after {} s (connect_timeout) at {}",
-                self.options.connect_timeout.as_secs(),
+                self.options.connect_timeout.map_or(0, |t| t.as_secs()),
                 self.address()
             )),
             e => match values::pool_error(e) {
                 DriverError::Connection(m) => DriverError::Connection(format!("{m} at {}", self.address())),
                 DriverError::PoolTimeout { .. } => DriverError::PoolTimeout {
                     connection_limit: Some(self.options.connection_limit as u64),
-                    timeout_secs: Some(self.options.pool_timeout.as_secs_f64()),
+                    timeout_secs: self.options.pool_timeout.map(|t| t.as_secs_f64()),
                 },
                 // Refused while logging in (no such database or role, a wrong password): where.
                 DriverError::Database { sqlstate, message, schema, constraint, table, column } if sqlstate.starts_with("28") || sqlstate.starts_with("3D") => {
