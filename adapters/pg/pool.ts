@@ -42,6 +42,8 @@ export interface PgLikeClient {
 
 /** What is used of a node-postgres (or Neon) pool. */
 export interface PgLikePool {
+  /** pg-pool's settings: `max` and `connectionTimeoutMillis` are what P2024's meta reports. */
+  options?: { max?: number; connectionTimeoutMillis?: number };
   query(config: object): Promise<unknown>;
   connect(): Promise<PgLikeClient>;
   on?(event: "error", listener: (e: Error) => void): unknown;
@@ -53,11 +55,20 @@ const listened = new WeakSet<object>();
 /** pg-pool's wording when `connectionTimeoutMillis` passes while waiting for a client. */
 const POOL_TIMEOUT = /timeout exceeded when trying to connect|timeout/i;
 
-/** A failure to get a connection: a pool timeout (P2024) when the pool's wait ran out. */
-function connectError(e: unknown): DriverAdapterError {
+/**
+ * A failure to get a connection: a pool timeout (P2024) when the pool's wait ran out, with the
+ * pool's size and wait (seconds) as Prisma reports them, where the pool says.
+ */
+function connectError(e: unknown, pool: PgLikePool): DriverAdapterError {
   const message = e instanceof Error ? e.message : String(e);
   if (POOL_TIMEOUT.test(message) && !(e as { severity?: unknown })?.severity) {
-    return new DriverAdapterError({ kind: "poolTimeout", message });
+    const { max, connectionTimeoutMillis } = pool.options ?? {};
+    return new DriverAdapterError({
+      kind: "poolTimeout",
+      message,
+      connectionLimit: typeof max === "number" ? max : undefined,
+      timeout: typeof connectionTimeoutMillis === "number" && connectionTimeoutMillis > 0 ? connectionTimeoutMillis / 1000 : undefined,
+    });
   }
   return postgresError(e);
 }
@@ -70,7 +81,7 @@ async function run(target: PgLikePool | PgLikeClient, q: SqlQuery, pooled: boole
     return (await target.query({ text: q.sql, values: q.args, rowMode: "array", types: RAW_TEXT })) as ArrayResult;
   } catch (e) {
     // `pool.query` waits for a client first: its timeout is the pool's.
-    throw pooled ? connectError(e) : postgresError(e);
+    throw pooled ? connectError(e, target as PgLikePool) : postgresError(e);
   }
 }
 
@@ -106,7 +117,7 @@ export function poolAdapter(pool: PgLikePool, adapterName: string): SqlDriverAda
       try {
         client = await pool.connect();
       } catch (e) {
-        throw connectError(e);
+        throw connectError(e, pool);
       }
       // Held from BEGIN to the end: this client's 'error' events are ours until it goes back.
       let broken: Error | undefined;

@@ -105,7 +105,13 @@ export type DriverErrorCause =
       table?: string;
       column?: string;
     }
-  | { kind: "poolTimeout"; message: string }
+  | {
+      kind: "poolTimeout";
+      message: string;
+      /** The pool's size and how long a request waits for a connection (seconds), if known. */
+      connectionLimit?: number;
+      timeout?: number;
+    }
   | { kind: "connection"; message: string }
   | { kind: "transactionClosed"; message: string }
   | { kind: "other"; message: string };

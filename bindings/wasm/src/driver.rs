@@ -77,7 +77,10 @@ fn driver_error(e: JsValue) -> DriverError {
             table: get_string(&cause, "table"),
             column: get_string(&cause, "column"),
         },
-        Some("poolTimeout") => DriverError::PoolTimeout { connection_limit: None, timeout_secs: None },
+        Some("poolTimeout") => DriverError::PoolTimeout {
+            connection_limit: get(&cause, "connectionLimit").as_f64().filter(|n| n.fract() == 0.0 && *n >= 0.0).map(|n| n as u64),
+            timeout_secs: get(&cause, "timeout").as_f64().filter(|t| t.is_finite() && *t >= 0.0),
+        },
         Some("connection") => DriverError::Connection(message),
         Some("transactionClosed") => DriverError::TransactionClosed(message),
         _ => DriverError::Other(message),

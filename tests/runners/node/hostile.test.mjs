@@ -151,12 +151,21 @@ for (const backendName of ["pg", "native"]) {
         await settle(`${name} (engine)`, () => engine.request({ request }));
       }
       noFailures();
-      assert.equal(await db.account.count({ where: { id: 1 } }), 1);
+      await answersPlainly();
     });
 
-    test("the engine still answers a plain query", async () => {
-      const rows = await db.account.findMany({ where: { id: { in: [1, 2] } }, select: { id: true }, orderBy: { id: "asc" } });
-      assert.deepEqual(rows, [{ id: 1 }, { id: 2 }]);
-    });
+    test("the engine still answers a plain query", answersPlainly);
+
+    /**
+     * A plain read gives what the database holds. The mutations include writes (a delete whose
+     * filter was dropped empties a table), so which rows remain depends on the corpus; the engine's
+     * answer is compared with the table read by raw SQL instead.
+     */
+    async function answersPlainly() {
+      const rows = await db.account.findMany({ select: { id: true }, orderBy: { id: "asc" } });
+      const raw = await db.$queryRawUnsafe(`SELECT id FROM accounts ORDER BY id`);
+      assert.deepEqual(rows, raw.map((r) => ({ id: r.id })));
+      assert.equal(await engine.request({ request: { model: "Account", action: "count", args: {} } }), raw.length);
+    }
   });
 }

@@ -47,7 +47,7 @@ async function exhausted(db) {
 }
 
 test("an exhausted pool is P2024 on both engines, alike", async () => {
-  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1, connectionTimeoutMillis: 500 });
+  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1, connectionTimeoutMillis: 1000 });
   const wasm = createClient({ schema: SCHEMA, adapter: pgAdapter(pool) });
   const native = createClient({ schema: SCHEMA, url: withParams(DATABASE_URL, { connection_limit: "1", pool_timeout: "1" }) });
   try {
@@ -58,6 +58,9 @@ test("an exhausted pool is P2024 on both engines, alike", async () => {
     }
     assert.equal(errors[0].message, errors[1].message);
     assert.deepEqual(errors[0].meta, errors[1].meta);
+    // Prisma's meta: the pool's size and wait, from the URL (native) or the pg pool's options.
+    assert.equal(errors[0].meta.connection_limit, 1);
+    assert.equal(errors[0].meta.timeout, 1);
   } finally {
     await wasm.$disconnect();
     await native.$disconnect();
