@@ -5,7 +5,11 @@
 // - "pg Quarry SQL": raw node-postgres running the engine's own statements, parameters bound by
 //   hand;
 // - "native": the native addon (`createClient({ schema, url })`);
-// - "Wasm + pg": the WebAssembly engine over node-postgres (`createClient({ schema, adapter })`).
+// - "Wasm + pg": the WebAssembly engine over node-postgres (`createClient({ schema, adapter })`);
+// - "Drizzle": drizzle-orm's node-postgres driver on the same pool, the workload written as its
+//   documentation shows (query builder; c_include through its relational queries, which build one
+//   statement with JSON aggregation; e as a transaction of two INSERTs), the tenant predicate by
+//   hand.
 // Workload: the benchmark schema and seed, scenarios a-f under tenant 1 (the same requests as
 // benches/src/lib.rs), in a PostgreSQL schema of its own that is re-created and seeded at the
 // start. For each concurrency level (requests in flight; every pool has `--pool` connections):
@@ -25,6 +29,9 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
+import { and, desc, eq, relations, sum } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/node-postgres";
+import { boolean, integer, pgSchema, serial, text, timestamp } from "drizzle-orm/pg-core";
 import pg from "pg";
 import { createClient } from "quarry";
 import { pgAdapter } from "quarry/adapters/pg";
@@ -209,6 +216,64 @@ function handRunner(pool) {
   };
 }
 
+/** The benchmark schema as Drizzle tables (the columns the workload touches). */
+const dz = pgSchema(NAMESPACE);
+const dUser = dz.table("User", {
+  id: serial("id").primaryKey(),
+  tenantId: integer("tenantId").notNull(),
+  email: text("email").notNull(),
+  name: text("name"),
+  createdAt: timestamp("createdAt", { precision: 3, mode: "date" }).notNull().defaultNow(),
+});
+const dPost = dz.table("Post", {
+  id: serial("id").primaryKey(),
+  tenantId: integer("tenantId").notNull(),
+  authorId: integer("authorId").notNull(),
+  title: text("title").notNull(),
+  published: boolean("published").notNull().default(false),
+  views: integer("views").notNull().default(0),
+  createdAt: timestamp("createdAt", { precision: 3, mode: "date" }).notNull().defaultNow(),
+});
+const dUserRelations = relations(dUser, ({ many }) => ({ posts: many(dPost) }));
+const dPostRelations = relations(dPost, ({ one }) => ({ author: one(dUser, { fields: [dPost.authorId], references: [dUser.id] }) }));
+
+/** Drizzle on the same pool: the workload as its documentation writes it, tenant predicate by hand. */
+function drizzleRunner(pool) {
+  const db = drizzle(pool, { schema: { user: dUser, post: dPost, dUserRelations, dPostRelations } });
+  return async (name, i) => {
+    switch (name) {
+      case "a_findUnique":
+        return (await db.select().from(dUser).where(and(eq(dUser.id, tenantUser(i)), eq(dUser.tenantId, TENANT))).limit(1))[0] ?? null;
+      case "b_findMany20":
+        return db.select().from(dPost).where(and(eq(dPost.tenantId, TENANT), eq(dPost.published, true))).orderBy(desc(dPost.createdAt)).limit(20);
+      case "c_include":
+        return db.query.user.findMany({
+          where: eq(dUser.tenantId, TENANT),
+          orderBy: dUser.id,
+          limit: 20,
+          with: { posts: { where: eq(dPost.tenantId, TENANT), orderBy: dPost.id } },
+        });
+      case "d_create":
+        return (await db.insert(dPost).values({ tenantId: TENANT, authorId: tenantUser(i), title: `Bench post ${i}` }).returning())[0];
+      case "e_nestedCreate":
+        return db.transaction(async (tx) => {
+          const [user] = await tx.insert(dUser).values({ tenantId: TENANT, email: `bench-d${RUN}-${i}@example.com`, name: "Bench" }).returning();
+          const posts = await tx
+            .insert(dPost)
+            .values([
+              { tenantId: TENANT, authorId: user.id, title: "First" },
+              { tenantId: TENANT, authorId: user.id, title: "Second" },
+            ])
+            .returning();
+          return { ...user, posts };
+        });
+      case "f_aggregate":
+        return db.select({ authorId: dPost.authorId, views: sum(dPost.views) }).from(dPost).where(eq(dPost.tenantId, TENANT)).groupBy(dPost.authorId);
+    }
+    throw new Error(name);
+  };
+}
+
 /** Checks that the hand-bound parameters are the engine's, so raw pg runs exactly its statements. */
 function checkParams(name, compiled) {
   const expect = compiled.statements.map((_, n) => rawParams(name, 0, "check", n, "$ref"));
@@ -316,6 +381,7 @@ async function main() {
     "pg Quarry SQL": rawRunner(pool, statements),
     native: native && ((v) => (name, i) => request(v, name, i, `n${RUN}`))(native.$forTenant(TENANT)),
     "Wasm + pg": ((v) => (name, i) => request(v, name, i, `w${RUN}`))(wasm.$forTenant(TENANT)),
+    Drizzle: drizzleRunner(pool),
   };
   for (const k of flags.without.split(",").filter(Boolean)) delete runners[k];
   const kinds = Object.keys(runners);
