@@ -306,6 +306,18 @@ impl<D: Driver> Host<D> {
         }
     }
 
+    /// For an envelope of one request outside a transaction whose plan is one read the host can
+    /// shape itself ([`crate::direct`]): its statement, parameters and result description; `None`
+    /// for anything else, errors included (the usual path reports them).
+    pub fn direct(&self, envelope: &Json) -> Option<crate::direct::Direct> {
+        self.transactions.check_open().ok()?;
+        let env = self.envelope(envelope).ok()?;
+        match (env.transaction, env.requests) {
+            (None, Requests::One(r)) => self.engine.direct(r, &env.ctx, self.driver.dialect()),
+            _ => None,
+        }
+    }
+
     /// The SQL and parameters of an envelope's request(s), without a database:
     /// `{ "statements": [...] }` for one request, a list of those for a batch.
     pub fn compile(&self, envelope: &Json) -> Result<Json> {

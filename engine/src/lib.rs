@@ -20,6 +20,7 @@
 
 pub mod cache;
 pub mod ddl;
+pub mod direct;
 pub mod error;
 pub mod exec;
 pub mod host;
@@ -192,6 +193,23 @@ impl Engine {
             }
         }
         Ok(serde_json::json!({ "statements": statements }))
+    }
+
+    /// A request the host may run and shape itself ([`direct`]): `None` unless its plan is one
+    /// read it can (never in RLS mode, never raw SQL, PostgreSQL only). Errors are left to the
+    /// usual path, which reports them.
+    pub fn direct(&self, request: &Json, ctx: &TenantContext, dialect: Dialect) -> Option<direct::Direct> {
+        if dialect != Dialect::Postgres || self.tenant_setting(ctx).is_some() {
+            return None;
+        }
+        match self.prepare(request, ctx).ok()? {
+            Prepared::Model(plan) => {
+                let stmt = plan.statements().into_iter().next()?;
+                direct::describe(&self.schema, &plan, &stmt.ast.to_string(), &stmt.params)
+            }
+            Prepared::Cached(c) => direct::describe(&self.schema, &c.template.plan, c.bound.texts.first()?, c.bound.params.first()?),
+            Prepared::Raw(_) => None,
+        }
     }
 
     /// Runs one request. Plans of several statements run in a transaction, and so does every

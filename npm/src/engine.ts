@@ -10,6 +10,7 @@
 
 import * as glue from "#wasm";
 import type { IsolationLevel, SqlDriverAdapter, SqlTransaction } from "./adapter.js";
+import { Fallback, type ResultDescription, shapeResult } from "./direct.js";
 import { QuarryInternalError, QuarryPanicError, engineError } from "./errors.js";
 
 /**
@@ -259,17 +260,44 @@ export interface QueryEngine {
   close(): Promise<unknown>;
 }
 
-/** One client's WebAssembly engine over a driver adapter, rebuilt in a fresh instance after a trap. */
+/** Parsed result descriptions by their text (a shape's description is the same every time). */
+const descriptions = new Map<string, ResultDescription>();
+
+function description(text: string): ResultDescription {
+  let d = descriptions.get(text);
+  if (d === undefined) {
+    if (descriptions.size >= 512) descriptions.clear();
+    d = JSON.parse(text) as ResultDescription;
+    descriptions.set(text, d);
+  }
+  return d;
+}
+
+/**
+ * One client's WebAssembly engine over a driver adapter, rebuilt in a fresh instance after a trap.
+ *
+ * A request whose plan is one read statement runs without its rows crossing into the module: the
+ * module compiles it and describes the result, the adapter runs it here and `direct.ts` builds the
+ * result from the rows (see there). Should the adapter fail, or a value come in a form `direct.ts`
+ * leaves to the engine, the request runs again through the module, which reports or converts it
+ * as always (a read: running it again changes nothing). An adapter whose cells are not text
+ * (numbers, booleans) turns the direct path off for the engine after the first such row.
+ */
 export class Engine implements QueryEngine {
   readonly #schema: string;
   readonly #options: string;
   readonly #adapter: SqlDriverAdapter;
   #bound: { inst: Instance; engine: glue.QuarryEngine };
+  #direct: boolean;
+  /** Requests answered without the module shaping the rows (for tests and benchmarks). */
+  directReads = 0;
 
-  constructor(schema: string, options: EngineOptions, adapter: SqlDriverAdapter) {
+  /** `direct: false` sends every request through the module (the differential tests compare both). */
+  constructor(schema: string, options: EngineOptions, adapter: SqlDriverAdapter, internal?: { direct?: boolean }) {
     this.#schema = schema;
     this.#options = JSON.stringify(options);
     this.#adapter = adapter;
+    this.#direct = internal?.direct ?? true;
     this.#bound = this.#build();
   }
 
@@ -321,7 +349,35 @@ export class Engine implements QueryEngine {
   }
 
   request(envelope: unknown): Promise<unknown> {
-    return this.#run((e) => e.request(JSON.stringify(envelope)));
+    const text = JSON.stringify(envelope);
+    if (this.#direct) {
+      let direct: [unknown, string] | undefined;
+      try {
+        direct = this.#call((e) => e.direct(text)) as [unknown, string] | undefined;
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      if (direct !== undefined) return this.#runDirect(direct[0], description(direct[1]), text);
+    }
+    return this.#run((e) => e.request(text));
+  }
+
+  async #runDirect(query: unknown, desc: ResultDescription, envelope: string): Promise<unknown> {
+    let rows: Awaited<ReturnType<SqlDriverAdapter["queryRaw"]>>;
+    try {
+      rows = await this.#adapter.queryRaw(query as Parameters<SqlDriverAdapter["queryRaw"]>[0]);
+    } catch {
+      return this.#run((e) => e.request(envelope));
+    }
+    try {
+      const result = shapeResult(desc, rows);
+      this.directReads++;
+      return result;
+    } catch (e) {
+      if (!(e instanceof Fallback)) throw e;
+      if (e.message === "a cell that is not text") this.#direct = false;
+      return this.#run((e) => e.request(envelope));
+    }
   }
 
   begin(options: unknown): Promise<{ id: string; timeout: number }> {

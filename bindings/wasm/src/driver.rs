@@ -129,7 +129,7 @@ fn arg_type(v: &Value) -> &'static str {
 }
 
 /// `{ sql, args, argTypes }`.
-fn query_object(sql: &str, params: &[Value]) -> JsValue {
+pub(crate) fn query_object(sql: &str, params: &[Value]) -> JsValue {
     let q = js_sys::Object::new();
     let set = |k: &str, v: &JsValue| {
         let _ = Reflect::set(&q, &JsValue::from_str(k), v);

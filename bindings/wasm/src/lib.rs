@@ -144,6 +144,23 @@ impl QuarryEngine {
             .map_err(|e| JsValue::from_str(&error_text(&e)))
     }
 
+    /// For an envelope the host may run and shape itself (one read statement, see
+    /// `quarry_engine::direct`): `[query, resultDescription]`, the query as the driver adapter
+    /// takes it (`{ sql, args, argTypes }`) and the description as JSON text; `undefined` for
+    /// anything else, which runs with [`QuarryEngine::request`] (errors included).
+    pub fn direct(&self, envelope: &str) -> JsValue {
+        let Ok(env) = parse(envelope, "envelope") else { return JsValue::UNDEFINED };
+        match self.host.direct(&env) {
+            Some(d) => {
+                let out = js_sys::Array::new();
+                out.push(&driver::query_object(&d.text, &d.params));
+                out.push(&JsValue::from_str(&d.result));
+                out.into()
+            }
+            None => JsValue::UNDEFINED,
+        }
+    }
+
     /// Runs an envelope (one request, a batch, or inside a transaction). Returns a task id.
     pub fn request(&self, envelope: String) -> u32 {
         let host = Rc::clone(&self.host);
