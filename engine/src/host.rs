@@ -318,6 +318,16 @@ impl<D: Driver> Host<D> {
         }
     }
 
+    /// The error of a request run by the host itself ([`Host::direct`]) whose statement failed in
+    /// the driver: what [`Host::request`] would have reported for it.
+    pub fn direct_error(&self, envelope: &Json, e: crate::exec::DriverError) -> crate::Error {
+        let e = crate::exec::errors::map_driver_error(self.engine.schema(), e);
+        match envelope.get("request") {
+            Some(r) => crate::exec::errors::with_request_model(self.engine.schema(), e, r),
+            None => e,
+        }
+    }
+
     /// The SQL and parameters of an envelope's request(s), without a database:
     /// `{ "statements": [...] }` for one request, a list of those for a batch.
     pub fn compile(&self, envelope: &Json) -> Result<Json> {

@@ -278,9 +278,10 @@ function description(text: string): ResultDescription {
  *
  * A request whose plan is one read statement runs without its rows crossing into the module: the
  * module compiles it and describes the result, the adapter runs it here and `direct.ts` builds the
- * result from the rows (see there). Should the adapter fail, or a value come in a form `direct.ts`
- * leaves to the engine, the request runs again through the module, which reports or converts it
- * as always (a read: running it again changes nothing). An adapter whose cells are not text
+ * result from the rows (see there). An adapter's failure becomes the engine's error for it, as the
+ * module reports it; should a value come in a form `direct.ts` leaves to the engine, the request
+ * runs again through the module, which converts it (a read: running it again changes nothing).
+ * An adapter whose cells are not text
  * (numbers, booleans) turns the direct path off for the engine after the first such row.
  */
 export class Engine implements QueryEngine {
@@ -366,8 +367,9 @@ export class Engine implements QueryEngine {
     let rows: Awaited<ReturnType<SqlDriverAdapter["queryRaw"]>>;
     try {
       rows = await this.#adapter.queryRaw(query as Parameters<SqlDriverAdapter["queryRaw"]>[0]);
-    } catch {
-      return this.#run((e) => e.request(envelope));
+    } catch (error) {
+      // The engine's error for it, as the module would have reported it.
+      throw engineError(JSON.parse(this.#call((e) => e.directError(envelope, error))));
     }
     try {
       const result = shapeResult(desc, rows);

@@ -60,7 +60,7 @@ async fn settle(called: Result<JsValue, JsValue>) -> DriverResult<JsValue> {
 
 /// A rejection from an adapter as a driver error. `DriverAdapterError`s carry their kind in
 /// `cause`; anything else is reported by its message.
-fn driver_error(e: JsValue) -> DriverError {
+pub(crate) fn driver_error(e: JsValue) -> DriverError {
     let cause = get(&e, "cause");
     let message = get_string(&cause, "message").or_else(|| get_string(&e, "message")).unwrap_or_else(|| {
         e.as_string().unwrap_or_else(|| "the driver adapter failed without a message".into())

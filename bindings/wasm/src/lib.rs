@@ -161,6 +161,17 @@ impl QuarryEngine {
         }
     }
 
+    /// The error JSON text for an envelope [`QuarryEngine::direct`] described whose statement the
+    /// driver adapter failed with `error`: what [`QuarryEngine::request`] would have failed with.
+    #[wasm_bindgen(js_name = directError)]
+    pub fn direct_error(&self, envelope: &str, error: JsValue) -> String {
+        let e = driver::driver_error(error);
+        match parse(envelope, "envelope") {
+            Ok(env) => error_text(&self.host.direct_error(&env, e)),
+            Err(err) => error_text(&err),
+        }
+    }
+
     /// Runs an envelope (one request, a batch, or inside a transaction). Returns a task id.
     pub fn request(&self, envelope: String) -> u32 {
         let host = Rc::clone(&self.host);

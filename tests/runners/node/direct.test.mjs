@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { DriverAdapterError } from "../../../npm/dist/npm/src/adapter.js";
 import { Engine } from "../../../npm/dist/npm/src/engine.js";
 import { dropNamespace, openBackend, prepareNamespace } from "./support/backends.mjs";
 import { loadSuites, readTestFile } from "./support/corpus.mjs";
@@ -59,4 +60,32 @@ test("reads shaped by the client are the engine's, on every read case of the cor
   assert.ok(reads > 300, `${reads} reads`);
   assert.ok(direct > reads / 3, `only ${direct} of ${reads} reads took the direct path`);
   console.log(`${direct} of ${reads} reads took the direct path`);
+});
+
+test("a statement the adapter fails on the direct path is the engine's error, and runs once", async () => {
+  const suite = loadSuites().find((s) => s.name === "store_read_actions");
+  const schema = readTestFile(suite.schema);
+  const failures = [
+    new DriverAdapterError({ kind: "database", sqlstate: "57014", message: "canceling statement due to statement timeout" }),
+    new DriverAdapterError({ kind: "poolTimeout", message: "timeout exceeded when trying to connect", connectionLimit: 3, timeout: 2 }),
+    new DriverAdapterError({ kind: "connection", message: "Connection terminated unexpectedly" }),
+    new Error("something else"),
+  ];
+  for (const failure of failures) {
+    let calls = 0;
+    const failing = { ...backend.adapter, queryRaw: async () => (calls++, Promise.reject(failure)) };
+    const withDirect = new Engine(schema, { namespace: "qd_unused" }, failing);
+    const viaModule = new Engine(schema, { namespace: "qd_unused" }, failing, { direct: false });
+    const envelope = { request: { model: "Account", action: "findMany", args: { where: { id: 1 }, select: { id: true, email: true } } } };
+    const a = await withDirect.request(envelope).then(() => undefined, (e) => e);
+    assert.equal(calls, 1, "the direct path ran the statement once");
+    const b = await viaModule.request(envelope).then(() => undefined, (e) => e);
+    assert.ok(a instanceof Error && b instanceof Error);
+    assert.deepStrictEqual(
+      { name: a.name, code: a.code, message: a.message, meta: a.meta },
+      { name: b.name, code: b.code, message: b.message, meta: b.meta },
+      failure.message,
+    );
+    assert.equal(withDirect.directReads, 0);
+  }
 });
