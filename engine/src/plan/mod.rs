@@ -8,6 +8,7 @@
 
 pub mod aggregate;
 mod filter;
+mod mysql;
 mod read;
 pub mod shape;
 mod write;
@@ -141,7 +142,10 @@ pub enum OutputKind {
 pub fn plan(schema: &Schema, request: &Request, options: &PlanOptions) -> Result<Plan> {
     let mut p = Planner::new(schema, options.namespace.as_deref());
     p.dialect = options.dialect;
-    let plan = plan_with(&mut p, request)?;
+    let mut plan = plan_with(&mut p, request)?;
+    if p.mysql() && matches!(request.args, Args::Write(_)) && p.refused.is_none() {
+        mysql::rewrite(schema, options.namespace.as_deref(), &mut plan)?;
+    }
     match p.refused.take() {
         Some(e) => Err(e),
         None => Ok(plan),

@@ -531,8 +531,19 @@ fn positional(text: &str, params: &[Value]) -> (String, Vec<Value>) {
                     n = n * 10 + (d as usize - '0' as usize);
                     chars.next();
                 }
-                out.push('?');
-                ordered.push(params.get(n.wrapping_sub(1)).cloned().unwrap_or(Value::Null));
+                match params.get(n.wrapping_sub(1)) {
+                    // A list (the rows an earlier statement read, in `IN ($n)`) is spread into one
+                    // placeholder per value; an empty list is a NULL that matches nothing.
+                    Some(Value::List(items)) if items.is_empty() => out.push_str("NULL"),
+                    Some(Value::List(items)) => {
+                        out.push_str(&vec!["?"; items.len()].join(", "));
+                        ordered.extend(items.iter().cloned());
+                    }
+                    other => {
+                        out.push('?');
+                        ordered.push(other.cloned().unwrap_or(Value::Null));
+                    }
+                }
             }
             None => out.push(c),
         }
@@ -555,6 +566,14 @@ mod tests {
         let (sql, params) = positional("SELECT $2, '$1', $1", &[Value::Int(1), Value::Int(2)]);
         assert_eq!(sql, "SELECT ?, '$1', ?");
         assert_eq!(params, vec![Value::Int(2), Value::Int(1)]);
+    }
+
+    #[test]
+    fn mysql_spreads_list_parameters() {
+        let list = Value::List(vec![Value::Int(1), Value::Int(2)]);
+        let (sql, params) = positional("x IN ($1) AND y IN ($2)", &[list, Value::List(vec![])]);
+        assert_eq!(sql, "x IN (?, ?) AND y IN (NULL)");
+        assert_eq!(params, vec![Value::Int(1), Value::Int(2)]);
     }
 
     #[test]
