@@ -58,12 +58,23 @@ impl Planner<'_> {
                         .collect();
                     return sql::or(parts);
                 }
+                if self.mysql() {
+                    let list = values.iter().map(|v| self.params.bind(v.clone())).collect();
+                    return sql::in_list(column, list);
+                }
                 let p = self.bind_list(s, values.clone());
                 sql::any(column, BinaryOperator::Eq, p)
             }
             ScalarCond::Like { kind, value, insensitive } => {
                 let pattern = like_pattern(*kind, value);
                 let p = self.params.bind(Value::String(pattern));
+                if self.mysql() {
+                    return if *insensitive {
+                        sql::like(sql::func("LOWER", vec![column]), sql::func("LOWER", vec![p]), false, false)
+                    } else {
+                        sql::like(column, p, false, false)
+                    };
+                }
                 let target = if matches!(s.native_type.as_ref().map(|n| n.name.as_str()), Some("Uuid")) {
                     sql::cast(column, "text")
                 } else {
@@ -74,6 +85,11 @@ impl Planner<'_> {
             ScalarCond::Not(conds) => {
                 let parts = conds.iter().map(|c| self.scalar_cond(column.clone(), s, arity, c)).collect();
                 sql::not(sql::and(parts))
+            }
+            ScalarCond::List(l) if self.mysql() => self.mysql_list_cond(column, l),
+            ScalarCond::Json { .. } if self.mysql() => {
+                self.refuse("a JSON filter");
+                sql::bool_lit(false)
             }
             ScalarCond::List(l) => self.list_cond(column, s, l),
             ScalarCond::Json { path, cond } => {
@@ -87,6 +103,9 @@ impl Planner<'_> {
     /// comparison alone does not fix (decimals given as text, JSON).
     fn bind_for(&mut self, s: &ScalarField, v: Value) -> Expr {
         let is_json = s.ty == ScalarType::Json;
+        if is_json && self.mysql() {
+            self.refuse("a JSON filter");
+        }
         let p = self.params.bind(v);
         if is_json { sql::cast(p, "jsonb") } else { p }
     }
@@ -120,6 +139,40 @@ impl Planner<'_> {
             ListCond::Equals(vs) => {
                 let p = self.bind_list(s, vs.clone());
                 sql::eq(column, p)
+            }
+        }
+    }
+
+    /// A scalar list filter on MySQL, where lists are JSON arrays: `has` is `JSON_CONTAINS` of a
+    /// one-element array, `equals` compares length and each element in order.
+    fn mysql_list_cond(&mut self, column: Expr, cond: &ListCond) -> Expr {
+        let contains = |p: &mut Self, v: &Value| {
+            let b = p.params.bind(v.clone());
+            sql::func("JSON_CONTAINS", vec![column.clone(), sql::func("JSON_ARRAY", vec![b])])
+        };
+        match cond {
+            ListCond::Has(v) => contains(self, v),
+            ListCond::HasEvery(vs) if vs.is_empty() => sql::is_not_null(column),
+            ListCond::HasEvery(vs) => {
+                let parts = vs.iter().map(|v| contains(self, v)).collect();
+                sql::and(parts)
+            }
+            ListCond::HasSome(vs) => {
+                let parts = vs.iter().map(|v| contains(self, v)).collect();
+                sql::or(parts)
+            }
+            ListCond::IsEmpty(empty) => {
+                let len = sql::func("COALESCE", vec![sql::func("JSON_LENGTH", vec![column]), sql::int_lit(0)]);
+                if *empty { sql::eq(len, sql::int_lit(0)) } else { sql::binop(len, BinaryOperator::Gt, sql::int_lit(0)) }
+            }
+            ListCond::Equals(vs) => {
+                let mut parts = vec![sql::eq(sql::func("JSON_LENGTH", vec![column.clone()]), sql::int_lit(vs.len() as i64))];
+                for (i, v) in vs.iter().enumerate() {
+                    let element = sql::func("JSON_EXTRACT", vec![column.clone(), sql::string_lit(&format!("$[{i}]"))]);
+                    let b = self.params.bind(v.clone());
+                    parts.push(sql::eq(sql::func("JSON_UNQUOTE", vec![element]), b));
+                }
+                sql::and(parts)
             }
         }
     }

@@ -177,24 +177,18 @@ fn resolve_datasource(b: &ast::ConfigBlock) -> Result<Datasource> {
             ("provider", Expr::String(p)) => {
                 provider = Some(match p.as_str() {
                     "postgresql" | "postgres" => Provider::Postgresql,
-                    "mysql" => {
-                        return Err(unsupported(
-                            *span,
-                            "provider \"mysql\" is not supported yet: Quarry runs on PostgreSQL only for now (MySQL support is planned); \
-                             use provider = \"postgresql\"",
-                        ));
-                    }
+                    "mysql" => Provider::Mysql,
                     "cockroachdb" => {
                         return Err(unsupported(
                             *span,
                             "provider \"cockroachdb\" is not supported: CockroachDB's SQL, types and DDL differ from PostgreSQL's, and \
-                             Quarry runs on PostgreSQL only",
+                             Quarry runs on PostgreSQL and MySQL",
                         ));
                     }
                     other @ ("sqlite" | "sqlserver" | "mongodb") => {
-                        return Err(unsupported(*span, format!("provider \"{other}\" is not supported: Quarry runs on PostgreSQL only")));
+                        return Err(unsupported(*span, format!("provider \"{other}\" is not supported: Quarry runs on PostgreSQL and MySQL")));
                     }
-                    other => return Err(invalid(*span, format!("provider \"{other}\" is not a Prisma provider; expected \"postgresql\""))),
+                    other => return Err(invalid(*span, format!("provider \"{other}\" is not a Prisma provider; expected \"postgresql\" or \"mysql\""))),
                 })
             }
             ("schemas", _) => return Err(unsupported(*span, format!("multiple schemas (`schemas`) are not supported: {ONE_SCHEMA}"))),
@@ -318,8 +312,8 @@ fn resolve_model(
                     }
                 },
             };
-            if f.list && provider != Provider::Postgresql && !matches!(ty, ScalarType::Unsupported(_)) {
-                return Err(invalid(f.span, "scalar lists are only supported on PostgreSQL"));
+            if f.list && provider == Provider::Sqlite && !matches!(ty, ScalarType::Unsupported(_)) {
+                return Err(invalid(f.span, "scalar lists are only supported on PostgreSQL and MySQL (as JSON arrays)"));
             }
             FieldKind::Scalar(ScalarField {
                 db_name: f.name.clone(),

@@ -362,6 +362,18 @@ impl Scoper<'_> {
         match stmt {
             Statement::Insert(ins) => {
                 let TableObject::TableName(name) = &ins.table else { return Ok(()) };
+                // MySQL's `ON DUPLICATE KEY UPDATE` would change the conflicting row, which may be
+                // another tenant's: only the no-op form the engine emits for `skipDuplicates`
+                // (`c = c`) passes.
+                if let Some(OnInsert::DuplicateKeyUpdate(assignments)) = &ins.on {
+                    let no_op = assignments.iter().all(|a| match (&a.target, &a.value) {
+                        (AssignmentTarget::ColumnName(n), Expr::Identifier(v)) => n.0.len() == 1 && n.0[0].as_ident().is_some_and(|i| i.value == v.value),
+                        _ => false,
+                    });
+                    if !no_op {
+                        return Err(Error::new(codes::RAW_SQL_REFUSED, "ON DUPLICATE KEY UPDATE that changes a row cannot be scoped"));
+                    }
+                }
                 let Some(model) = model_of(self.schema, self.namespace, name) else { return Ok(()) };
                 if !is_scoped(self.schema, model) {
                     self.check_global_write(model)?;
@@ -727,5 +739,31 @@ impl Visitor for RelationCounter<'_> {
             self.count += 1;
         }
         ControlFlow::Continue(())
+    }
+}
+
+#[cfg(test)]
+mod mysql_tests {
+    use super::*;
+    use crate::sql::Stmt;
+    use sqlparser::dialect::MySqlDialect;
+    use sqlparser::parser::Parser;
+
+    const SCHEMA: &str = "datasource db {\n  provider = \"mysql\"\n}\nmodel Tenant {\n  id Int @id\n  posts Post[]\n}\nmodel Post {\n  id Int @id\n  title String\n  tenantId Int\n  tenant Tenant @relation(fields: [tenantId], references: [id])\n}\n";
+
+    fn scoped(sql: &str) -> Result<String> {
+        let schema = Schema::parse(SCHEMA).expect("schema");
+        let ast = Parser::parse_sql(&MySqlDialect {}, sql).expect("parses").remove(0);
+        let mut stmt = Stmt { ast, params: vec![] };
+        scope(&schema, None, &TenantContext::Tenant(crate::value::Value::Int(1)), &mut stmt, Origin::Generated)?;
+        Ok(stmt.ast.to_string())
+    }
+
+    #[test]
+    fn on_duplicate_key_update_passes_only_as_a_no_op() {
+        let no_op = scoped("INSERT INTO Post (id, title, tenantId) VALUES (1, 'a', 1) ON DUPLICATE KEY UPDATE id = id").expect("no-op passes");
+        assert!(no_op.contains("ON DUPLICATE KEY UPDATE id = id"), "{no_op}");
+        let e = scoped("INSERT INTO Post (id, title, tenantId) VALUES (1, 'a', 1) ON DUPLICATE KEY UPDATE title = 'b'").expect_err("refused");
+        assert_eq!(e.code(), codes::RAW_SQL_REFUSED);
     }
 }
