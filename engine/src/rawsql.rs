@@ -5,8 +5,13 @@
 //! the engine's namespace, when there is one. [`crate::exec::run_raw`] runs it. `queryRaw` returns
 //! the rows as objects decoded by the column types the driver reports, `executeRaw` the number of
 //! rows affected.
+//!
+//! On MySQL (the schema's provider) the scoped statement is rendered here as MySQL text: names in
+//! backticks, `?` placeholders with the parameters in the order they appear, and every string
+//! literal written again from its value with MySQL's escapes ([`render_mysql`]).
 
 use crate::error::{Error, Result, codes};
+use crate::exec::Dialect;
 use crate::plan::Step;
 use crate::query::path::Path;
 use crate::scope::{TenantContext, raw};
@@ -132,9 +137,28 @@ fn param(v: &Json, path: &Path) -> Result<Value> {
     })
 }
 
-/// Plans a raw request: as given, or through tenant scope.
+/// Plans a raw request: as given, or through tenant scope, in the schema's dialect.
 pub fn plan(schema: &Schema, namespace: Option<&str>, ctx: &TenantContext, req: RawRequest) -> Result<RawPlan> {
-    match raw::scope_raw(schema, namespace, ctx, &req.query, &req.params)? {
+    let dialect = match schema.provider() {
+        crate::schema::Provider::Mysql => Dialect::Mysql,
+        _ => Dialect::Postgres,
+    };
+    plan_in(schema, namespace, ctx, req, dialect)
+}
+
+/// [`plan`] in a given dialect.
+pub fn plan_in(schema: &Schema, namespace: Option<&str>, ctx: &TenantContext, req: RawRequest, dialect: Dialect) -> Result<RawPlan> {
+    if dialect == Dialect::Mysql {
+        return Ok(match raw::scope_raw(schema, namespace, ctx, &req.query, &req.params, dialect)? {
+            // Text that runs as given keeps its `?` placeholders and its parameters' order.
+            raw::Scoped::Verbatim => RawPlan { kind: req.kind, guards: vec![], sql: RawSql::Verbatim { text: req.query, params: req.params } },
+            raw::Scoped::Rewritten { stmt, guards } => {
+                let (text, params) = render_mysql(&stmt.ast, &values_of(&stmt)?)?;
+                RawPlan { kind: req.kind, guards, sql: RawSql::Verbatim { text, params } }
+            }
+        });
+    }
+    match raw::scope_raw(schema, namespace, ctx, &req.query, &req.params, dialect)? {
         raw::Scoped::Verbatim => {
             let sql = match namespace.and_then(|ns| qualify(schema, ns, &req.query)) {
                 Some(ast) => RawSql::Scoped(Box::new(Stmt { ast, params: req.params.into_iter().map(Param::Value).collect() })),
@@ -212,6 +236,117 @@ fn qualify(schema: &Schema, namespace: &str, text: &str) -> Option<sqlparser::as
     q.changed.then_some(ast)
 }
 
+/// A scoped statement as MySQL text and its parameters in the order of their `?`s.
+///
+/// The tree's PostgreSQL-style text is not MySQL's: names may be in double quotes, placeholders
+/// are `$n`, and sqlparser writes string literals with `''` for a quote but leaves a backslash as
+/// it is, which MySQL reads as an escape. So every string literal of the tree is first replaced
+/// by a marker, the tree is written out, and the text is then read token by token: `"name"` and
+/// `` `name` `` become `` `name` ``, `$n` becomes `?`, and each marker becomes its string written
+/// with `\\` and `''` (which ends the literal at the same place whether or not the session has
+/// NO_BACKSLASH_ESCAPES). A quoted string that is not a marker (one in a place the tree's
+/// visitor does not reach) is refused unless it is only hex digits (`X'..'`, `B'..'`); comments
+/// are refused (the writer emits none).
+pub(crate) fn render_mysql(ast: &sqlparser::ast::Statement, params: &[Value]) -> Result<(String, Vec<Value>)> {
+    use sqlparser::ast::{Value as SqlValue, ValueWithSpan, VisitMut, VisitorMut};
+    use std::ops::ControlFlow;
+    struct Strings(Vec<String>);
+    impl VisitorMut for Strings {
+        type Break = ();
+        fn pre_visit_value(&mut self, v: &mut ValueWithSpan) -> ControlFlow<()> {
+            if let SqlValue::SingleQuotedString(s) | SqlValue::DoubleQuotedString(s) | SqlValue::NationalStringLiteral(s) = &mut v.value {
+                let value = std::mem::take(s);
+                v.value = SqlValue::SingleQuotedString(format!("{MARKER}{}", self.0.len()));
+                self.0.push(value);
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    const MARKER: &str = "quarry_string_";
+    let refused = |what: &str| Error::new(codes::RAW_SQL_REFUSED, format!("the statement could not be written as MySQL ({what})"));
+    let mut ast = ast.clone();
+    let mut strings = Strings(Vec::new());
+    let _ = VisitMut::visit(&mut ast, &mut strings);
+    let text = ast.to_string();
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut ordered = Vec::with_capacity(params.len());
+    let ident_char = |c: char| c.is_alphanumeric() || c == '_' || c == '$' || c == '@' || !c.is_ascii();
+    // The contents of a quoted run starting at `i` (the quote), with doubled quotes undone, and the
+    // index after its closing quote.
+    let quoted = |i: usize| -> Option<(String, usize)> {
+        let q = chars[i];
+        let mut j = i + 1;
+        let mut s = String::new();
+        while j < chars.len() {
+            if chars[j] == q {
+                if chars.get(j + 1) == Some(&q) {
+                    s.push(q);
+                    j += 2;
+                    continue;
+                }
+                return Some((s, j + 1));
+            }
+            s.push(chars[j]);
+            j += 1;
+        }
+        None
+    };
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\'' => {
+                let (s, next) = quoted(i).ok_or_else(|| refused("an unterminated string"))?;
+                let value = match s.strip_prefix(MARKER).and_then(|n| n.parse::<usize>().ok()).and_then(|n| strings.0.get(n)) {
+                    Some(v) => v.as_str(),
+                    None if s.chars().all(|c| c.is_ascii_hexdigit()) => s.as_str(),
+                    None => return Err(refused("a string literal in a place that is not supported")),
+                };
+                out.push('\'');
+                for ch in value.chars() {
+                    match ch {
+                        '\\' => out.push_str("\\\\"),
+                        '\'' => out.push_str("''"),
+                        _ => out.push(ch),
+                    }
+                }
+                out.push('\'');
+                i = next;
+            }
+            '"' | '`' => {
+                let (s, next) = quoted(i).ok_or_else(|| refused("an unterminated name"))?;
+                out.push('`');
+                out.push_str(&s.replace('`', "``"));
+                out.push('`');
+                i = next;
+            }
+            '$' if chars.get(i + 1).is_some_and(char::is_ascii_digit) && (i == 0 || !ident_char(chars[i - 1])) => {
+                let mut j = i + 1;
+                let mut n = 0usize;
+                while j < chars.len() && chars[j].is_ascii_digit() {
+                    n = n.saturating_mul(10).saturating_add(chars[j] as usize - '0' as usize);
+                    j += 1;
+                }
+                let v = n.checked_sub(1).and_then(|k| params.get(k)).ok_or_else(|| Error::internal("a raw statement's placeholder has no parameter"))?;
+                out.push('?');
+                ordered.push(v.clone());
+                i = j;
+            }
+            '#' => return Err(refused("a # outside a literal")),
+            '-' if chars.get(i + 1) == Some(&'-') && chars.get(i + 2).is_none_or(|c| c.is_whitespace()) => {
+                return Err(refused("a -- comment"));
+            }
+            '/' if chars.get(i + 1) == Some(&'*') => return Err(refused("a /* comment")),
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    Ok((out, ordered))
+}
+
 /// Internal: a raw plan never carries references to other statements' rows.
 pub(crate) fn values_of(stmt: &Stmt) -> Result<Vec<Value>> {
     stmt.params
@@ -248,5 +383,186 @@ mod tests {
         // Anything else runs as written.
         assert_eq!(q(r#"CREATE INDEX i ON "Post" (id)"#), None);
         assert_eq!(q("SELECT 1; SELECT 2"), None);
+    }
+}
+
+#[cfg(test)]
+mod mysql_tests {
+    //! Raw SQL under a tenant with the MySQL dialect, without a database: what is refused and
+    //! what the rewritten text looks like. `tests/runners/raw_mysql.rs` runs the accepted forms on
+    //! MariaDB.
+    use super::*;
+    use crate::scope::TenantContext;
+
+    const SCHEMA: &str = "model Tenant {\n  id Int @id\n  users User[]\n  posts Post[]\n}\n\
+        model User {\n  id Int @id\n  tenantId Int\n  tenant Tenant @relation(fields: [tenantId], references: [id])\n  email String\n  posts Post[]\n}\n\
+        model Post {\n  id Int @id\n  tenantId Int\n  tenant Tenant @relation(fields: [tenantId], references: [id])\n  authorId Int\n  author User @relation(fields: [authorId], references: [id])\n  title String\n}\n\
+        model Tag {\n  id Int @id\n  name String\n}";
+
+    fn run(sql: &str, params: Vec<Value>) -> Result<(String, Vec<Value>)> {
+        let schema = Schema::parse(SCHEMA).unwrap();
+        let req = RawRequest { kind: RawKind::Query, query: sql.to_owned(), params };
+        let plan = plan_in(&schema, None, &TenantContext::Tenant(Value::Int(1)), req, Dialect::Mysql)?;
+        match plan.sql {
+            RawSql::Verbatim { text, params } => Ok((text, params)),
+            RawSql::Scoped(_) => panic!("MySQL raw SQL is rendered when planned"),
+        }
+    }
+
+    fn refused(sql: &str) -> Error {
+        match run(sql, vec![Value::Int(5)]) {
+            Ok((text, _)) => panic!("{sql}\nwas accepted as\n{text}"),
+            Err(e) => e,
+        }
+    }
+
+    #[track_caller]
+    fn assert_refused(sql: &str) {
+        let e = refused(sql);
+        assert_eq!(e.code(), codes::RAW_SQL_REFUSED, "{sql}: {e:?}");
+    }
+
+    #[test]
+    fn postgresql_literals_with_a_backslash_before_a_quote_are_refused() {
+        // sqlparser writes the value `a\'` back as 'a\'' (the quote after a backslash is not
+        // doubled), which PostgreSQL reads as a literal that runs on into the rest of the text.
+        let schema = Schema::parse(SCHEMA).unwrap();
+        for sql in [r#"SELECT 'a\''' AS x, id FROM "Post""#, r#"SELECT 1 AS "a\""", id FROM "Post""#] {
+            let req = RawRequest { kind: RawKind::Query, query: sql.to_owned(), params: vec![] };
+            let e = plan_in(&schema, None, &TenantContext::Tenant(Value::Int(1)), req, Dialect::Postgres).unwrap_err();
+            assert_eq!(e.code(), codes::RAW_SQL_REFUSED, "{sql}");
+        }
+    }
+
+    #[test]
+    fn backticks_question_marks_and_the_tenant_as_the_last_parameter() {
+        let (text, params) = run("SELECT `id`, title FROM `Post` WHERE id = ? AND title <> ?", vec![Value::Int(7), Value::String("x".into())]).unwrap();
+        assert_eq!(
+            text,
+            "SELECT `id`, title FROM (SELECT * FROM `Post` AS `Post` WHERE `Post`.`tenantId` = ? AND id = ? AND title <> ? LIMIT 18446744073709551615) AS `Post` WHERE id = ? AND title <> ?"
+        );
+        assert_eq!(params, vec![Value::Int(1), Value::Int(7), Value::String("x".into()), Value::Int(7), Value::String("x".into())]);
+    }
+
+    #[test]
+    fn executable_comments_are_refused() {
+        // sqlparser reads the contents of /*! */ as part of the statement and skips /*M! */.
+        assert_refused("SELECT id FROM Post /*! UNION SELECT id FROM User */");
+        assert_refused("SELECT id FROM Post /*!80000 WHERE 1 = 1 */");
+        assert_refused("SELECT id FROM Post /*M!100100 UNION SELECT 1 */");
+        assert_refused("/*!SELECT 1*/ SELECT id FROM Post");
+        // Plain comments are dropped: the text runs without them.
+        let (text, _) = run("SELECT id /* a comment */ FROM Post # to the end of the line\n WHERE id = 1 -- and this", vec![]).unwrap();
+        assert!(!text.contains("comment") && !text.contains('#') && !text.contains("--"), "{text}");
+        assert!(text.ends_with("WHERE id = 1"), "{text}");
+    }
+
+    #[test]
+    fn backslash_escapes_are_read_as_mysql_reads_them_and_written_safely() {
+        // As MySQL reads it: one literal `it's`, and the rest is SQL, not string contents.
+        let (text, _) = run(r"SELECT 'it\'s' AS a, id FROM Post", vec![]).unwrap();
+        assert!(text.starts_with("SELECT 'it''s' AS a, id FROM (SELECT * FROM `Post`"), "{text}");
+        // A literal ending in a backslash cannot swallow the text after it.
+        let (text, _) = run(r"SELECT 'x\\' AS a, ' OR 1 = 1' AS b, id FROM Post", vec![]).unwrap();
+        assert!(text.starts_with(r"SELECT 'x\\' AS a, ' OR 1 = 1' AS b, id FROM (SELECT"), "{text}");
+        // A quote after a backslash in the value, and double-quoted strings (strings in MySQL).
+        let (text, _) = run(r#"SELECT 'a\\\'b' AS a, "q\"r" AS b, id FROM Post WHERE title = "t""#, vec![]).unwrap();
+        assert!(text.starts_with(r#"SELECT 'a\\''b' AS a, 'q"r' AS b, id FROM (SELECT"#), "{text}");
+        assert!(text.ends_with("WHERE title = 't'"), "{text}");
+    }
+
+    #[test]
+    fn session_and_file_statements_are_refused() {
+        for sql in [
+            "SET @v = 1",
+            "SET SESSION sql_mode = ''",
+            "LOAD DATA INFILE '/etc/passwd' INTO TABLE Post",
+            "HANDLER Post OPEN",
+            "LOCK TABLES Post READ",
+            "UNLOCK TABLES",
+            "CALL p()",
+            "PREPARE s FROM 'SELECT 1'",
+            "EXECUTE s",
+            "SHOW TABLES",
+            "SHOW GRANTS",
+            "DO SLEEP(1)",
+            "REPLACE INTO Post (id, tenantId, authorId, title) VALUES (1, 1, 1, 'x')",
+            "USE mysql",
+            "SELECT id FROM Post; SELECT id FROM User",
+            "SELECT id FROM Post; DELETE FROM Post",
+        ] {
+            assert_refused(sql);
+        }
+    }
+
+    #[test]
+    fn variables_into_and_duplicate_key_updates_are_refused() {
+        for sql in [
+            "SELECT @v",
+            "SELECT @@version",
+            "SELECT id INTO @v FROM Post",
+            "SELECT id FROM Post INTO @v",
+            "SELECT id FROM Post INTO OUTFILE '/tmp/x'",
+            "SELECT id FROM Post INTO DUMPFILE '/tmp/x'",
+            "SELECT @v := id FROM Post",
+            "SELECT id FROM Post WHERE (@v := id) > 0",
+            "INSERT INTO Post (id, tenantId, authorId, title) VALUES (9, 1, 1, 'x') ON DUPLICATE KEY UPDATE title = 'y'",
+            "INSERT INTO Post SET id = 9, tenantId = 1, authorId = 1, title = 'x'",
+            "INSERT IGNORE INTO Post (id, tenantId, authorId, title) VALUES (9, 1, 1, 'x')",
+        ] {
+            assert_refused(sql);
+        }
+    }
+
+    #[test]
+    fn other_databases_and_functions_that_read_outside_the_scope_are_refused() {
+        for sql in [
+            "SELECT * FROM information_schema.tables",
+            "SELECT id FROM Post WHERE id IN (SELECT 1 FROM performance_schema.threads)",
+            "SELECT * FROM mysql.user",
+            "SELECT * FROM other.Post",
+            "SELECT LOAD_FILE('/etc/passwd') FROM Post",
+            "SELECT load_file('/etc/passwd')",
+            "SELECT SLEEP(1) FROM Post",
+            "SELECT BENCHMARK(1000, MD5('a'))",
+            "SELECT GET_LOCK('a', 1)",
+            "SELECT DATABASE()",
+            "SELECT LAST_INSERT_ID(5)",
+            "SELECT `load_file`('/etc/passwd')",
+            "SELECT id FROM post",
+        ] {
+            assert_refused(sql);
+        }
+    }
+
+    #[test]
+    fn placeholders_must_be_question_marks_and_counted() {
+        let e = refused("SELECT id FROM Post WHERE id = $1");
+        assert_eq!(e.code(), codes::INVALID_VALUE);
+        let e = run("SELECT id FROM Post WHERE id = ? OR id = ?", vec![Value::Int(1)]).unwrap_err();
+        assert_eq!(e.code(), codes::INVALID_VALUE);
+    }
+
+    #[test]
+    fn column_names_in_another_case_are_the_schema_columns() {
+        // MySQL compares column names without case: this moves a row to another tenant.
+        let e = refused("UPDATE Post SET TENANTID = 2 WHERE id = 1");
+        assert_ne!(e.code(), "", "{e:?}");
+        let e = refused("UPDATE Post SET `tenantid` = 2 WHERE id = 1");
+        assert_ne!(e.code(), "", "{e:?}");
+        let (text, _) = run("UPDATE Post SET TITLE = 'x' WHERE ID = 1", vec![]).unwrap();
+        assert!(text.contains("SET `title` = 'x'") || text.contains("SET title = 'x'"), "{text}");
+        assert!(text.contains("`Post`.`tenantId` = ?"), "{text}");
+    }
+
+    #[test]
+    fn writes_are_scoped() {
+        let (text, params) = run("DELETE FROM Post WHERE title = ?", vec![Value::String("a".into())]).unwrap();
+        assert!(text.starts_with("DELETE FROM `Post` WHERE `Post`.`tenantId` = ?"), "{text}");
+        assert_eq!(params.first(), Some(&Value::Int(1)));
+        let e = refused("INSERT INTO Post (id, tenantId, authorId, title) VALUES (9, 2, 1, 'x')");
+        assert_ne!(e.code(), "");
+        // Global rows are read-only under a tenant.
+        assert_ne!(refused("INSERT INTO Tag (id, name) VALUES (9, 'x')").code(), "");
     }
 }
