@@ -247,7 +247,7 @@ fn qualify(schema: &Schema, namespace: &str, text: &str) -> Option<sqlparser::as
 /// NO_BACKSLASH_ESCAPES). A quoted string that is not a marker (one in a place the tree's
 /// visitor does not reach) is refused unless it is only hex digits (`X'..'`, `B'..'`); comments
 /// are refused (the writer emits none).
-pub(crate) fn render_mysql(ast: &sqlparser::ast::Statement, params: &[Value]) -> Result<(String, Vec<Value>)> {
+pub fn render_mysql(ast: &sqlparser::ast::Statement, params: &[Value]) -> Result<(String, Vec<Value>)> {
     use sqlparser::ast::{Value as SqlValue, ValueWithSpan, VisitMut, VisitorMut};
     use std::ops::ControlFlow;
     struct Strings(Vec<String>);
