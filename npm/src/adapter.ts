@@ -2,7 +2,8 @@
 // the shape of Prisma's `SqlDriverAdapter`, so an adapter is a small object over a driver (see
 // `quarry/adapters/pg` and `quarry/adapters/pglite`). Adapters own two translations: their
 // driver's errors to `DriverAdapterError` kinds (SQLSTATE inside), and their driver's values to
-// PostgreSQL's text output, which the engine decodes by the schema's types.
+// PostgreSQL's text output, which the engine decodes by the schema's types. MySQL adapters
+// (`provider: "mysql"`) follow the cell contract in `./mysql.ts` and take `?` placeholders.
 
 /** The value kinds the engine binds, named so an adapter can pick an encoding. */
 export type ArgType =
@@ -104,6 +105,12 @@ export type DriverErrorCause =
       constraint?: string;
       table?: string;
       column?: string;
+      /**
+       * MySQL adapters: the server's error number and its own SQLSTATE. `sqlstate` is then
+       * PostgreSQL's code for the same failure where the engine maps one (see `npm/src/mysql.ts`).
+       */
+      errno?: number;
+      mysqlSqlstate?: string;
     }
   | {
       kind: "poolTimeout";
@@ -112,7 +119,7 @@ export type DriverErrorCause =
       connectionLimit?: number;
       timeout?: number;
     }
-  | { kind: "connection"; message: string }
+  | { kind: "connection"; message: string; /** MySQL adapters: the error number, when there is one. */ errno?: number }
   | { kind: "transactionClosed"; message: string }
   | { kind: "other"; message: string };
 
