@@ -394,7 +394,7 @@ mod mysql_tests {
     use super::*;
     use crate::scope::TenantContext;
 
-    const SCHEMA: &str = "model Tenant {\n  id Int @id\n  users User[]\n  posts Post[]\n}\n\
+    pub(super) const SCHEMA: &str = "model Tenant {\n  id Int @id\n  users User[]\n  posts Post[]\n}\n\
         model User {\n  id Int @id\n  tenantId Int\n  tenant Tenant @relation(fields: [tenantId], references: [id])\n  email String\n  posts Post[]\n}\n\
         model Post {\n  id Int @id\n  tenantId Int\n  tenant Tenant @relation(fields: [tenantId], references: [id])\n  authorId Int\n  author User @relation(fields: [authorId], references: [id])\n  title String\n}\n\
         model Tag {\n  id Int @id\n  name String\n}";
@@ -469,6 +469,19 @@ mod mysql_tests {
         let (text, _) = run(r#"SELECT 'a\\\'b' AS a, "q\"r" AS b, id FROM Post WHERE title = "t""#, vec![]).unwrap();
         assert!(text.starts_with(r#"SELECT 'a\\''b' AS a, 'q"r' AS b, id FROM (SELECT"#), "{text}");
         assert!(text.ends_with("WHERE title = 't'"), "{text}");
+    }
+
+    #[test]
+    fn literals_the_tree_writes_back_or_refuses() {
+        // Adjacent strings are one literal in MySQL; hex and bit literals are written as given.
+        let (text, _) = run("SELECT X'41' AS a, B'01' AS b, N'x\\'y' AS c, id FROM Post WHERE title = 'a' 'b'", vec![]).unwrap();
+        assert!(text.starts_with("SELECT X'41' AS a, B'01' AS b, 'x''y' AS c, id FROM (SELECT"), "{text}");
+        assert!(text.ends_with("WHERE title = 'ab'"), "{text}");
+        // Introduced strings are written again from their values too.
+        let (text, _) = run(r"SELECT _utf8mb4'x''y\\' AS a, id FROM Post", vec![]).unwrap();
+        assert!(text.starts_with(r"SELECT _utf8mb4 'x''y\\' AS a, id FROM (SELECT"), "{text}");
+        // A string alias: not a value the writer knows, refused rather than written raw.
+        assert_refused("SELECT 1 AS \"x\", id FROM Post");
     }
 
     #[test]
@@ -566,3 +579,4 @@ mod mysql_tests {
         assert_ne!(refused("INSERT INTO Tag (id, name) VALUES (9, 'x')").code(), "");
     }
 }
+
