@@ -150,6 +150,8 @@ export function mysql2Adapter(pool: Pool): SqlDriverAdapter {
         } catch (e) {
           const mapped = e instanceof DriverAdapterError ? e : mysqlError(e);
           if (broken && mapped.cause.kind !== "database") throw lost(broken);
+          // The server ended the connection (KILL answers with 1927 before it closes the socket).
+          if (mapped.cause.kind === "connection") broken ??= mapped;
           throw mapped;
         }
       };

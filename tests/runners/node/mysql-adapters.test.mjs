@@ -146,11 +146,54 @@ for (const [name, open] of Object.entries(BACKENDS)) {
     });
 
     test("isolation levels are set before the transaction starts", async () => {
-      for (const [level, name] of [["Serializable", "SERIALIZABLE"], ["ReadCommitted", "READ-COMMITTED"], ["RepeatableRead", "REPEATABLE-READ"], ["ReadUncommitted", "READ-UNCOMMITTED"]]) {
+      // Seen by what each level lets a transaction see of another's writes.
+      const other = async (sql) => admin.query(sql);
+      const read = async (tx) => (await tx.queryRaw(q("SELECT n FROM locks WHERE id = 2"))).rows[0][0];
+      await other("UPDATE locks SET n = 0 WHERE id = 2");
+
+      // REPEATABLE READ (and Snapshot): a second read does not see a commit made in between.
+      for (const level of ["RepeatableRead", "Snapshot"]) {
         const tx = await adapter.startTransaction(level);
-        const rs = await tx.queryRaw(q("SELECT @@tx_isolation AS level, @@in_transaction AS open"));
-        assert.deepEqual(rs.rows, [[name, 1]], level);
+        assert.equal(await read(tx), 0);
+        await other("UPDATE locks SET n = n + 1 WHERE id = 2");
+        assert.equal(await read(tx), 0, level);
         await tx.rollback();
+        await other("UPDATE locks SET n = 0 WHERE id = 2");
+      }
+      // READ COMMITTED: it does.
+      {
+        const tx = await adapter.startTransaction("ReadCommitted");
+        assert.equal(await read(tx), 0);
+        await other("UPDATE locks SET n = n + 1 WHERE id = 2");
+        assert.equal(await read(tx), 1);
+        await tx.rollback();
+        await other("UPDATE locks SET n = 0 WHERE id = 2");
+      }
+      // READ UNCOMMITTED: it sees another transaction's uncommitted write.
+      {
+        await other("START TRANSACTION");
+        await other("UPDATE locks SET n = 42 WHERE id = 2");
+        const tx = await adapter.startTransaction("ReadUncommitted");
+        assert.equal(await read(tx), 42);
+        await tx.rollback();
+        await other("ROLLBACK");
+      }
+      // SERIALIZABLE: its plain reads lock the row, so another writer waits (and times out).
+      {
+        const tx = await adapter.startTransaction("Serializable");
+        assert.equal(await read(tx), 0);
+        await other("SET SESSION innodb_lock_wait_timeout = 1");
+        await assert.rejects(other("UPDATE locks SET n = n + 1 WHERE id = 2"), (e) => e.errno === 1205);
+        await tx.rollback();
+      }
+      // Without a level the server's default applies (REPEATABLE READ on MariaDB).
+      {
+        const tx = await adapter.startTransaction();
+        assert.equal(await read(tx), 0);
+        await other("UPDATE locks SET n = 7 WHERE id = 2");
+        assert.equal(await read(tx), 0);
+        await tx.rollback();
+        await other("UPDATE locks SET n = 0 WHERE id = 2");
       }
     });
 
