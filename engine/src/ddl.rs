@@ -12,6 +12,8 @@ use crate::schema::{
     SortOrder,
 };
 
+pub mod mysql;
+
 fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
@@ -142,6 +144,9 @@ pub fn create_statements(schema: &Schema, namespace: Option<&str>) -> Vec<String
 
 /// [`create_statements`] with options.
 pub fn create_statements_with(schema: &Schema, namespace: Option<&str>, options: &DdlOptions) -> Vec<String> {
+    if schema.provider() == crate::schema::Provider::Mysql {
+        return mysql::create_statements(schema, namespace, options);
+    }
     let mut types = Vec::new();
     let mut tables = Vec::new();
     let mut indexes = Vec::new();

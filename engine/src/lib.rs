@@ -108,6 +108,12 @@ pub struct Engine {
 impl Engine {
     pub fn new(schema_text: &str, options: EngineOptions) -> Result<Engine> {
         let schema = Schema::parse_with(schema_text, &SchemaOptions { tenant_field: options.tenant_field.clone() })?;
+        if options.rls && schema.provider() == schema::Provider::Mysql {
+            return Err(Error::new(
+                error::codes::SCHEMA_UNSUPPORTED,
+                "row-level security is a PostgreSQL feature: MySQL has none, so `rls` cannot be used with provider \"mysql\" (tenant scope still applies to every statement)",
+            ));
+        }
         let cache = cache::PlanCache::new(options.plan_cache.unwrap_or(cache::DEFAULT_CAPACITY)).map(std::sync::Arc::new);
         Ok(Engine { schema, options, cache })
     }
@@ -121,6 +127,14 @@ impl Engine {
         &self.schema
     }
 
+    /// The dialect plans are built for: the schema's provider (`mysql` or PostgreSQL).
+    pub fn dialect(&self) -> Dialect {
+        match self.schema.provider() {
+            schema::Provider::Mysql => Dialect::Mysql,
+            _ => Dialect::Postgres,
+        }
+    }
+
     pub fn options(&self) -> &EngineOptions {
         &self.options
     }
@@ -129,7 +143,7 @@ impl Engine {
     pub fn plan(&self, request: &Json, ctx: &TenantContext) -> Result<Plan> {
         let req = query::parse_request(&self.schema, request, &self.options.query)?;
         let namespace = self.options.namespace.as_deref();
-        let mut plan = plan::plan(&self.schema, &req, &PlanOptions { namespace: self.options.namespace.clone() })?;
+        let mut plan = plan::plan(&self.schema, &req, &PlanOptions { namespace: self.options.namespace.clone(), dialect: self.dialect() })?;
         scope::guard_foreign_keys(&self.schema, namespace, ctx, &mut plan)?;
         scope::guard_links(&self.schema, namespace, ctx, &mut plan)?;
         for stmt in plan.statements_mut() {

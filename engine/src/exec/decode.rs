@@ -91,6 +91,8 @@ fn decode_json_scalar(schema: &Schema, ty: &ScalarType, v: Json) -> Result<Json>
         // Text and numbers that are already in their result form.
         (ScalarType::String, v @ Json::String(_)) | (ScalarType::Int | ScalarType::Float, v @ Json::Number(_)) => return Ok(v),
         (ScalarType::Boolean, v @ Json::Bool(_)) => return Ok(v),
+        // MySQL's booleans are TINYINT(1): 1 / 0 inside JSON.
+        (ScalarType::Boolean, Json::Number(n)) => return Ok(Json::Bool(n.as_i64().ok_or_else(|| bad("Boolean"))? != 0)),
         (ScalarType::BigInt, Json::Number(n)) => Value::BigInt(n.as_i64().ok_or_else(|| bad("BigInt"))?),
         (_, Json::String(s)) => decode_scalar(schema, ty, &DbValue::Text(s))?,
         (ScalarType::Decimal, Json::Number(n)) => decode_scalar(schema, ty, &DbValue::Text(n.to_string()))?,
@@ -217,6 +219,20 @@ fn raw_json(v: &DbValue) -> Json {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mysql_json_scalars_decode_by_field_type() {
+        let schema = Schema::parse("model M { id Int @id }").expect("schema");
+        let dec = |ty: ScalarType, v: Json| decode_json_scalar(&schema, &ty, v).expect("decodes");
+        assert_eq!(dec(ScalarType::Boolean, serde_json::json!(1)), Json::Bool(true));
+        assert_eq!(dec(ScalarType::Boolean, serde_json::json!(0)), Json::Bool(false));
+        assert_eq!(
+            dec(ScalarType::DateTime, serde_json::json!("2024-03-10 08:15:30.250000")),
+            serde_json::json!({"$type": "DateTime", "value": "2024-03-10T08:15:30.250Z"})
+        );
+        assert_eq!(dec(ScalarType::Decimal, serde_json::json!("1250.50")), serde_json::json!({"$type": "Decimal", "value": "1250.50"}));
+        assert_eq!(dec(ScalarType::Bytes, serde_json::json!("\\x01ff")), serde_json::json!({"$type": "Bytes", "value": "Af8="}));
+    }
 
     #[test]
     fn bytea_hex_parses() {

@@ -25,11 +25,11 @@ impl Planner<'_> {
             (AggOp::Sum, Some(f)) => sql::func("SUM", vec![col(f)]),
             (AggOp::Avg, Some(f)) => {
                 let avg = sql::func("AVG", vec![col(f)]);
-                if self.field_ty(model, f) == ScalarType::Decimal { avg } else { sql::cast(avg, "float8") }
+                if self.field_ty(model, f) == ScalarType::Decimal || self.mysql() { avg } else { sql::cast(avg, "float8") }
             }
             // PostgreSQL has no MIN / MAX of booleans: false < true, so they are AND / OR.
-            (AggOp::Min, Some(f)) if self.field_ty(model, f) == ScalarType::Boolean => sql::func("bool_and", vec![col(f)]),
-            (AggOp::Max, Some(f)) if self.field_ty(model, f) == ScalarType::Boolean => sql::func("bool_or", vec![col(f)]),
+            (AggOp::Min, Some(f)) if self.field_ty(model, f) == ScalarType::Boolean && !self.mysql() => sql::func("bool_and", vec![col(f)]),
+            (AggOp::Max, Some(f)) if self.field_ty(model, f) == ScalarType::Boolean && !self.mysql() => sql::func("bool_or", vec![col(f)]),
             (AggOp::Min, Some(f)) => sql::func("MIN", vec![col(f)]),
             (AggOp::Max, Some(f)) => sql::func("MAX", vec![col(f)]),
             (_, None) => sql::null(),
@@ -98,19 +98,25 @@ impl Planner<'_> {
         let selection = args.filter.as_ref().map(|f| self.filter_expr(model, &alias, f));
         let having = args.having.as_ref().map(|h| self.having_expr(model, &alias, h));
         let group_by = args.by.iter().map(|f| sql::col(&alias, self.column(model, *f))).collect();
+        let mysql = self.mysql();
         let order_by = args
             .order_by
             .iter()
-            .map(|o| {
+            .flat_map(|o| {
                 let e = match o.agg {
                     None => sql::col(&alias, self.column(model, o.field.unwrap_or(FieldId(0)))),
                     Some(op) => self.agg_expr(model, &alias, &AggSel { op, field: o.field, bare: false }),
                 };
-                sql::order_expr(e, o.desc, o.nulls_first)
+                if mysql {
+                    // NULLs where PostgreSQL puts them (MySQL has no NULLS FIRST / LAST).
+                    let nulls_first = o.nulls_first.unwrap_or(o.desc);
+                    vec![sql::order_expr(sql::nested(sql::is_null(e.clone())), nulls_first, None), sql::order_expr(e, o.desc, None)]
+                } else {
+                    vec![sql::order_expr(e, o.desc, o.nulls_first)]
+                }
             })
             .collect();
-        let limit = args.take.map(|t| self.params.bind(crate::value::Value::Int(t.abs())));
-        let offset = args.skip.filter(|s| *s > 0).map(|s| self.params.bind(crate::value::Value::Int(s)));
+        let (limit, offset) = self.limit_offset(args.take.map(i64::abs), args.skip);
         let query = sql::SelectSpec {
             projection,
             from: vec![sql::from(self.table(model, &alias))],

@@ -58,12 +58,23 @@ impl Planner<'_> {
                         .collect();
                     return sql::or(parts);
                 }
+                if self.mysql() {
+                    let list = values.iter().map(|v| self.params.bind(v.clone())).collect();
+                    return sql::in_list(column, list);
+                }
                 let p = self.bind_list(s, values.clone());
                 sql::any(column, BinaryOperator::Eq, p)
             }
             ScalarCond::Like { kind, value, insensitive } => {
                 let pattern = like_pattern(*kind, value);
                 let p = self.params.bind(Value::String(pattern));
+                if self.mysql() {
+                    return if *insensitive {
+                        sql::like(sql::func("LOWER", vec![column]), sql::func("LOWER", vec![p]), false, false)
+                    } else {
+                        sql::like(column, p, false, false)
+                    };
+                }
                 let target = if matches!(s.native_type.as_ref().map(|n| n.name.as_str()), Some("Uuid")) {
                     sql::cast(column, "text")
                 } else {
@@ -74,6 +85,14 @@ impl Planner<'_> {
             ScalarCond::Not(conds) => {
                 let parts = conds.iter().map(|c| self.scalar_cond(column.clone(), s, arity, c)).collect();
                 sql::not(sql::and(parts))
+            }
+            ScalarCond::List(_) if self.mysql() => {
+                self.refuse("a scalar list filter");
+                sql::bool_lit(false)
+            }
+            ScalarCond::Json { .. } if self.mysql() => {
+                self.refuse("a JSON filter");
+                sql::bool_lit(false)
             }
             ScalarCond::List(l) => self.list_cond(column, s, l),
             ScalarCond::Json { path, cond } => {
@@ -87,6 +106,9 @@ impl Planner<'_> {
     /// comparison alone does not fix (decimals given as text, JSON).
     fn bind_for(&mut self, s: &ScalarField, v: Value) -> Expr {
         let is_json = s.ty == ScalarType::Json;
+        if is_json && self.mysql() {
+            self.refuse("a JSON filter");
+        }
         let p = self.params.bind(v);
         if is_json { sql::cast(p, "jsonb") } else { p }
     }

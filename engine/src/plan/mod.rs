@@ -8,11 +8,13 @@
 
 pub mod aggregate;
 mod filter;
+mod mysql;
 mod read;
 pub mod shape;
 mod write;
 
 use crate::error::{Error, Result};
+use crate::exec::Dialect;
 use crate::query::{Args, Request};
 use crate::schema::{FieldId, ModelId, RelationField, RelationLink, ScalarType, Schema};
 use crate::sql::{self, Params, Stmt, ast::Expr, ast::Query};
@@ -23,6 +25,14 @@ use shape::RowShape;
 pub struct PlanOptions {
     /// The database schema (namespace) that qualifies every table, e.g. `public`.
     pub namespace: Option<String>,
+    /// The SQL dialect the statements are built for (the schema's provider).
+    pub dialect: Dialect,
+}
+
+impl Default for Dialect {
+    fn default() -> Self {
+        Dialect::Postgres
+    }
 }
 
 /// A small program: statements run in order, some keep their rows in variables that later
@@ -130,8 +140,20 @@ pub enum OutputKind {
 }
 
 pub fn plan(schema: &Schema, request: &Request, options: &PlanOptions) -> Result<Plan> {
-    use crate::query::Action;
     let mut p = Planner::new(schema, options.namespace.as_deref());
+    p.dialect = options.dialect;
+    let mut plan = plan_with(&mut p, request)?;
+    if p.mysql() && matches!(request.args, Args::Write(_)) && p.refused.is_none() {
+        mysql::rewrite(schema, options.namespace.as_deref(), &mut plan)?;
+    }
+    match p.refused.take() {
+        Some(e) => Err(e),
+        None => Ok(plan),
+    }
+}
+
+fn plan_with(p: &mut Planner, request: &Request) -> Result<Plan> {
+    use crate::query::Action;
     match &request.args {
         Args::Read(read) => {
             let (query, shape, reverse) = p.top_read(read);
@@ -154,7 +176,7 @@ pub fn plan(schema: &Schema, request: &Request, options: &PlanOptions) -> Result
         }
         Args::Aggregate(a) => p.aggregate(a),
         Args::GroupBy(g) => p.group_by(g),
-        Args::Write(w) => write::Writer::new(&mut p).plan(w),
+        Args::Write(w) => write::Writer::new(p).plan(w),
     }
 }
 
@@ -164,11 +186,25 @@ pub(crate) struct Planner<'s> {
     pub namespace: Option<&'s str>,
     pub params: Params,
     next_alias: u32,
+    pub dialect: Dialect,
+    /// The first shape of the request this dialect cannot express; planning fails with it.
+    pub refused: Option<Error>,
 }
 
 impl<'s> Planner<'s> {
     pub fn new(schema: &'s Schema, namespace: Option<&'s str>) -> Self {
-        Planner { schema, namespace, params: Params::default(), next_alias: 0 }
+        Planner { schema, namespace, params: Params::default(), next_alias: 0, dialect: Dialect::Postgres, refused: None }
+    }
+
+    pub fn mysql(&self) -> bool {
+        self.dialect == Dialect::Mysql
+    }
+
+    /// Records that the request needs something the dialect cannot do (the first one wins).
+    pub fn refuse(&mut self, what: &str) {
+        if self.refused.is_none() {
+            self.refused = Some(Error::new(crate::error::codes::UNSUPPORTED, format!("{what} is not supported on MySQL yet")));
+        }
     }
 
     /// A fresh alias such as `t3`.

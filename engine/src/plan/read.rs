@@ -48,8 +48,30 @@ impl Planner<'_> {
         }
         let selection = if conds.is_empty() { None } else { Some(sql::and(conds)) };
         let order_exprs: Vec<OrderByExpr> = self.order_by_exprs(model, alias, &order, reverse);
-        let limit = args.take.map(|t| self.params.bind(Value::Int(t.abs())));
-        let offset = args.skip.filter(|s| *s > 0).map(|s| self.params.bind(Value::Int(s)));
+        let (limit, offset) = self.limit_offset(args.take.map(i64::abs), args.skip);
+        if self.mysql() && !args.distinct.is_empty() {
+            // No DISTINCT ON: the first row of each group in the requested order is row number 1
+            // of its partition.
+            let partition: Vec<Expr> = args.distinct.iter().map(|f| sql::col(alias, self.column(model, *f))).collect();
+            let window_order = self.order_by_exprs(model, alias, &order, reverse);
+            let inner = sql::SelectSpec {
+                projection: vec![sql::qualified_star(alias), sql::item_as(sql::row_number(partition, window_order), "__rn")],
+                from: vec![sql::from(self.table(model, alias))],
+                selection,
+                ..Default::default()
+            }
+            .into_query();
+            return sql::SelectSpec {
+                projection,
+                from: vec![sql::from(sql::derived(inner, alias, false))],
+                selection: Some(sql::eq(sql::col(alias, "__rn"), sql::int_lit(1))),
+                order_by: order_exprs,
+                limit,
+                offset,
+                ..Default::default()
+            }
+            .into_query();
+        }
         let from = if args.distinct.is_empty() {
             self.table(model, alias)
         } else {
@@ -108,14 +130,43 @@ impl Planner<'_> {
     }
 
     fn order_by_exprs(&mut self, model: ModelId, alias: &str, order: &[OrderBy], reverse: bool) -> Vec<OrderByExpr> {
-        order
-            .iter()
-            .map(|o| {
-                let e = self.order_key(model, alias, o);
-                let k = key_of(o, reverse);
-                sql::order_expr(e, k.desc, k.nulls_first)
-            })
-            .collect()
+        let mut out = Vec::with_capacity(order.len());
+        for o in order {
+            let e = self.order_key(model, alias, o);
+            let k = key_of(o, reverse);
+            if self.mysql() {
+                // MySQL has no NULLS FIRST / LAST and puts NULLs first ascending: NULLs sort as
+                // PostgreSQL sorts them (last ascending, first descending) or as asked.
+                if self.may_be_null(model, o) {
+                    let nulls_first = k.nulls_first.unwrap_or(k.desc);
+                    out.push(sql::order_expr(sql::nested(sql::is_null(e.clone())), nulls_first, None));
+                }
+                out.push(sql::order_expr(e, k.desc, None));
+            } else {
+                out.push(sql::order_expr(e, k.desc, k.nulls_first));
+            }
+        }
+        out
+    }
+
+    /// Whether an order key can be NULL (an optional field, or a field through a relation).
+    fn may_be_null(&self, model: ModelId, o: &OrderBy) -> bool {
+        match (&o.path[..], &o.target) {
+            ([], OrderTarget::Field(f)) => !matches!(self.schema.model(model).field(*f).arity, crate::schema::Arity::Required),
+            ([], OrderTarget::RelationCount(_)) => false,
+            _ => true,
+        }
+    }
+
+    /// `LIMIT` / `OFFSET` parameters; MySQL needs a `LIMIT` before an `OFFSET`.
+    pub(super) fn limit_offset(&mut self, take: Option<i64>, skip: Option<i64>) -> (Option<Expr>, Option<Expr>) {
+        let limit = take.map(|t| self.params.bind(Value::Int(t)));
+        let offset = skip.filter(|s| *s > 0).map(|s| self.params.bind(Value::Int(s)));
+        let limit = match (limit, &offset) {
+            (None, Some(_)) if self.mysql() => Some(Expr::Value(sql::ast::Value::Number("18446744073709551615".into(), false).into())),
+            (l, _) => l,
+        };
+        (limit, offset)
     }
 
     /// The expression an order entry sorts by, for a row of `model` at `alias`.
@@ -196,7 +247,7 @@ impl Planner<'_> {
                 SelectionItem::Scalar(f) => {
                     let (e, out) = self.scalar_out(model, alias, *f);
                     let list = matches!(out.kind, OutKind::Scalar { list: true, .. });
-                    (if list { sql::func("to_json", vec![e]) } else { self.typed_scalar(model, alias, *f) }, out)
+                    (if list && !self.mysql() { sql::func("to_json", vec![e]) } else { self.typed_scalar(model, alias, *f) }, out)
                 }
                 SelectionItem::Relation(f, args) => self.relation_json(model, alias, *f, args),
                 SelectionItem::Count(items) => self.count_json(model, alias, items),
@@ -219,6 +270,11 @@ impl Planner<'_> {
         let list = field.is_list();
         let col = sql::col(alias, self.column(model, f));
         let expr = match (&ty, list) {
+            _ if list && self.mysql() => col,
+            (ScalarType::Decimal, false) if self.mysql() => sql::cast_std(col, "CHAR"),
+            (ScalarType::Bytes, false) if self.mysql() => {
+                sql::func("CONCAT", vec![sql::string_lit("\\x"), sql::func("LOWER", vec![sql::func("HEX", vec![col])])])
+            }
             (ScalarType::Decimal, false) => sql::cast(col, "text"),
             (ScalarType::Decimal, true) => sql::cast(col, "text[]"),
             _ => col,
@@ -239,11 +295,12 @@ impl Planner<'_> {
             elems.push(e);
             fields.push(f);
         }
+        let array = if self.mysql() { "JSON_ARRAY" } else { "json_build_array" };
         let expr = if elems.len() <= CHUNK {
-            sql::func("json_build_array", elems)
+            sql::func(array, elems)
         } else {
-            let chunks = elems.chunks(CHUNK).map(|c| sql::func("json_build_array", c.to_vec())).collect();
-            sql::func("json_build_array", chunks)
+            let chunks = elems.chunks(CHUNK).map(|c| sql::func(array, c.to_vec())).collect();
+            sql::func(array, chunks)
         };
         (expr, RowShape { fields })
     }
@@ -272,6 +329,10 @@ impl Planner<'_> {
         }
         let reverse = args.take.is_some_and(|t| t < 0);
         let windowed = args.take.is_some() || args.skip.is_some() || args.cursor.is_some() || !args.distinct.is_empty();
+        if self.mysql() {
+            let q = self.mysql_many(args, &child, link, row, reverse);
+            return (sql::subquery(q), OutField { name, kind: OutKind::ToMany(Box::new(shape)) });
+        }
         let empty = sql::string_lit("[]");
         let q = if !windowed {
             let order = self.effective_order(args, true);
@@ -314,6 +375,75 @@ impl Planner<'_> {
         (sql::subquery(q), OutField { name, kind: OutKind::ToMany(Box::new(shape)) })
     }
 
+    /// A to-many relation on MySQL, where `JSON_ARRAYAGG` has no `ORDER BY` (MySQL 8.0) and a
+    /// derived table cannot see the outer row (MariaDB): the rows' JSON texts are joined by
+    /// `GROUP_CONCAT(... ORDER BY ...)` in the requested order with a separator JSON text never
+    /// contains (U+001E is escaped inside JSON strings), the `skip` / `take` window is cut out of
+    /// that list with `SUBSTRING_INDEX` and the row count, and the text is read back as JSON.
+    /// The session's `group_concat_max_len` must hold the list (drivers set it; a cut list is not
+    /// valid JSON and fails to decode instead of losing rows).
+    fn mysql_many(&mut self, args: &ReadArgs, child: &str, link: Expr, row: Expr, reverse: bool) -> Query {
+        const SEP: &str = "\u{1e}";
+        if !args.distinct.is_empty() {
+            self.refuse("`distinct` inside a nested relation");
+        }
+        let order = self.effective_order(args, true);
+        let mut conds = vec![link];
+        if let Some(filter) = &args.filter {
+            conds.push(self.filter_expr(args.model, child, filter));
+        }
+        if let Some(cursor) = &args.cursor {
+            conds.push(self.cursor_condition(args.model, child, &order, cursor, reverse));
+        }
+        let order_exprs = self.order_by_exprs(args.model, child, &order, false);
+        let list = sql::func("COALESCE", vec![sql::group_concat(row, order_exprs, SEP), sql::string_lit("")]);
+        let windowed = args.take.is_some() || args.skip.is_some_and(|s| s > 0);
+        let list = if windowed {
+            let n = sql::count_star();
+            let skip = args.skip.filter(|s| *s > 0).map(|s| self.params.bind(Value::Int(s)));
+            let minus = |a: Expr, b: Option<Expr>| match b {
+                Some(b) => sql::nested(sql::binop(a, BinaryOperator::Minus, b)),
+                None => a,
+            };
+            let greatest0 = |e: Expr| sql::func("GREATEST", vec![e, sql::int_lit(0)]);
+            // The rows kept are the first `end` rows of the list without the first `end - keep`.
+            let (end, keep) = match args.take {
+                Some(t) if t >= 0 => {
+                    let take = self.params.bind(Value::Int(t));
+                    let upto = match skip.clone() {
+                        Some(k) => sql::nested(sql::binop(k, BinaryOperator::Plus, take)),
+                        None => take,
+                    };
+                    let end = sql::func("LEAST", vec![n, upto]);
+                    (end.clone(), minus(end, skip))
+                }
+                Some(t) => {
+                    // A negative take keeps the last |take| rows before the skipped tail.
+                    let take = self.params.bind(Value::Int(-t));
+                    let end = greatest0(minus(n, skip));
+                    (end.clone(), sql::func("LEAST", vec![take, end]))
+                }
+                None => (n.clone(), minus(n, skip)),
+            };
+            let head = sql::func("SUBSTRING_INDEX", vec![list, sql::string_lit(SEP), end]);
+            let tail = Expr::UnaryOp { op: sql::ast::UnaryOperator::Minus, expr: Box::new(sql::nested(greatest0(keep))) };
+            sql::func("SUBSTRING_INDEX", vec![head, sql::string_lit(SEP), tail])
+        } else {
+            list
+        };
+        let text = sql::func(
+            "CONCAT",
+            vec![sql::string_lit("["), sql::func("REPLACE", vec![list, sql::string_lit(SEP), sql::string_lit(",")]), sql::string_lit("]")],
+        );
+        sql::SelectSpec {
+            projection: vec![sql::item(sql::func("JSON_EXTRACT", vec![text, sql::string_lit("$")]))],
+            from: vec![sql::from(self.table(args.model, child))],
+            selection: Some(sql::and(conds)),
+            ..Default::default()
+        }
+        .into_query()
+    }
+
     /// `(SELECT COUNT(*) FROM related WHERE link AND filter)`.
     fn relation_count(&mut self, model: ModelId, alias: &str, field: FieldId, filter: Option<&crate::query::Filter>) -> Expr {
         let Some(rf) = self.schema.model(model).field(field).as_relation() else { return sql::int_lit(0) };
@@ -340,7 +470,8 @@ impl Planner<'_> {
             names.push(self.schema.model(model).field(item.relation).name.clone());
             counts.push(self.relation_count(model, alias, item.relation, item.filter.as_ref()));
         }
-        (sql::func("json_build_array", counts), OutField { name: "_count".into(), kind: OutKind::Count(names) })
+        let array = if self.mysql() { "JSON_ARRAY" } else { "json_build_array" };
+        (sql::func(array, counts), OutField { name: "_count".into(), kind: OutKind::Count(names) })
     }
 
     /// `count`: `COUNT(*)` (and `COUNT(field)` per selected field) over the filtered rows, through

@@ -147,7 +147,16 @@ impl<'p, 's> Writer<'p, 's> {
             let cols = ids.iter().map(|f| sql::col(alias, self.p.column(model, *f))).collect::<Vec<_>>();
             if ids.len() == 1 {
                 let r = self.refer(row, ids[0], true)?;
-                return Ok(sql::any(cols.into_iter().next().unwrap_or_else(sql::null), BinaryOperator::Eq, r));
+                let col = cols.into_iter().next().unwrap_or_else(sql::null);
+                if self.p.mysql() {
+                    // The list parameter is spread into `?, ?, ...` when the statement is rendered.
+                    return Ok(sql::in_list(col, vec![r]));
+                }
+                return Ok(sql::any(col, BinaryOperator::Eq, r));
+            }
+            if self.p.mysql() {
+                self.p.refuse("a write on several rows of a model with a compound identifier");
+                return Ok(sql::bool_lit(false));
             }
             // Several rows with a compound identifier: zip the columns' lists.
             let mut lists = Vec::with_capacity(ids.len());
@@ -386,6 +395,14 @@ impl<'p, 's> Writer<'p, 's> {
         .into_query();
         // Locked like the rows it stands for, so the limit counts rows the write can reach.
         let q = sql::for_update(q);
+        // MySQL takes no LIMIT in an IN subquery, nor the written table in one: a derived table
+        // in between is materialized first.
+        let q = if self.p.mysql() {
+            let d = self.p.alias('d');
+            sql::SelectSpec { projection: vec![sql::star()], from: vec![sql::from(sql::derived(q, &d, false))], ..Default::default() }.into_query()
+        } else {
+            q
+        };
         sql::in_subquery(ids.iter().map(|f| sql::col(table, self.p.column(model, *f))).collect(), q, false)
     }
 
@@ -438,7 +455,7 @@ impl<'p, 's> Writer<'p, 's> {
         for f in &keys {
             let r = self.refer(row, *f, false)?;
             let s = self.scalar(row.model, *f);
-            projection.push(sql::item(cast_for(r, &s.ty, s, false)));
+            projection.push(sql::item(if self.p.mysql() { r } else { cast_for(r, &s.ty, s, false) }));
         }
         let q = sql::SelectSpec { projection, ..Default::default() }.into_query();
         let types = keys.iter().map(|f| self.field_type(row.model, *f)).collect();
@@ -450,7 +467,7 @@ impl<'p, 's> Writer<'p, 's> {
     /// The unique columns of a native upsert, when the `where` is exactly one unique constraint,
     /// `create` gives the same values for it, and neither side has nested writes.
     fn native_upsert_target(&self, model: ModelId, filter: &Filter, create: &CreateInput, update: &UpdateInput, selection: &Selection) -> Option<Vec<String>> {
-        if !create.relations.is_empty() || !update.relations.is_empty() || !Self::scalar_only(Some(selection)) {
+        if !create.relations.is_empty() || !update.relations.is_empty() || !Self::scalar_only(Some(selection)) || self.p.mysql() {
             return None;
         }
         if self.update_needs_emulation(model, update) {
@@ -563,13 +580,21 @@ impl<'p, 's> Writer<'p, 's> {
             if let Some(g) = generated {
                 out.push((s.db_name.clone(), self.p.params.bind_generated(g)));
             } else if s.updated_at || matches!(s.default, Some(DefaultValue::Now)) {
-                out.push((s.db_name.clone(), now_expr(s)));
+                out.push((s.db_name.clone(), now_expr(s, self.p.mysql())));
             }
         }
         Ok(out)
     }
 
     fn bind_value(&mut self, s: &ScalarField, v: Value) -> Expr {
+        if self.p.mysql() {
+            // MySQL takes JSON as text; scalar lists are JSON arrays.
+            let v = match v {
+                Value::List(_) => Value::Json(v.to_json().to_string()),
+                other => other,
+            };
+            return self.p.params.bind(v);
+        }
         let is_json = s.ty == ScalarType::Json;
         let null = v.is_null();
         let e = self.p.params.bind(v);
@@ -716,6 +741,14 @@ impl<'p, 's> Writer<'p, 's> {
                     // Integer fields divide like integers (Prisma), others exactly.
                     sql::binop(col, BinaryOperator::Divide, self.p.params.bind(v.clone()))
                 }
+                ScalarUpdate::Push(v) if self.p.mysql() => {
+                    let items = match v {
+                        Value::List(_) => v.clone(),
+                        one => Value::List(vec![one.clone()]),
+                    };
+                    let p = self.p.params.bind(Value::Json(items.to_json().to_string()));
+                    sql::func("JSON_MERGE_PRESERVE", vec![sql::func("COALESCE", vec![col, sql::func("JSON_ARRAY", vec![])]), p])
+                }
                 ScalarUpdate::Push(v) => sql::func("array_cat", vec![col, self.p.params.bind(v.clone())]),
             };
             out.push((s.db_name.clone(), e));
@@ -724,7 +757,7 @@ impl<'p, 's> Writer<'p, 's> {
         if touched {
             for (_, _, s) in self.p.schema.model(model).scalar_fields() {
                 if s.updated_at && !out.iter().any(|(c, _)| *c == s.db_name) {
-                    out.push((s.db_name.clone(), now_expr(s)));
+                    out.push((s.db_name.clone(), now_expr(s, self.p.mysql())));
                 }
             }
         }
@@ -1516,7 +1549,15 @@ fn unreachable_scalar() -> &'static ScalarField {
 }
 
 /// The current time for a column, in UTC whatever the session's time zone.
-fn now_expr(s: &ScalarField) -> Expr {
+fn now_expr(s: &ScalarField, mysql: bool) -> Expr {
+    if mysql {
+        // Sessions run in UTC (the driver contract); millisecond precision like Prisma.
+        return match s.native_type.as_ref().map(|n| n.name.as_str()) {
+            Some("Date") => sql::func("UTC_DATE", vec![]),
+            Some("Time") | Some("Timetz") => sql::func("UTC_TIME", vec![sql::int_lit(3)]),
+            _ => sql::func("UTC_TIMESTAMP", vec![sql::int_lit(3)]),
+        };
+    }
     match s.native_type.as_ref().map(|n| n.name.as_str()) {
         Some("Timestamptz") => sql::keyword("CURRENT_TIMESTAMP"),
         Some("Date") => sql::cast(sql::func("timezone", vec![sql::string_lit("UTC"), sql::keyword("CURRENT_TIMESTAMP")]), "date"),

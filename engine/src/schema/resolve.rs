@@ -177,13 +177,7 @@ fn resolve_datasource(b: &ast::ConfigBlock) -> Result<Datasource> {
             ("provider", Expr::String(p)) => {
                 provider = Some(match p.as_str() {
                     "postgresql" | "postgres" => Provider::Postgresql,
-                    "mysql" => {
-                        return Err(unsupported(
-                            *span,
-                            "provider \"mysql\" is not supported yet: Quarry runs on PostgreSQL only for now (MySQL support is planned); \
-                             use provider = \"postgresql\"",
-                        ));
-                    }
+                    "mysql" => Provider::Mysql,
                     "cockroachdb" => {
                         return Err(unsupported(
                             *span,
@@ -318,8 +312,8 @@ fn resolve_model(
                     }
                 },
             };
-            if f.list && provider != Provider::Postgresql && !matches!(ty, ScalarType::Unsupported(_)) {
-                return Err(invalid(f.span, "scalar lists are only supported on PostgreSQL"));
+            if f.list && provider == Provider::Sqlite && !matches!(ty, ScalarType::Unsupported(_)) {
+                return Err(invalid(f.span, "scalar lists are only supported on PostgreSQL and MySQL (as JSON arrays)"));
             }
             FieldKind::Scalar(ScalarField {
                 db_name: f.name.clone(),

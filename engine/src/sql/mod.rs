@@ -481,8 +481,10 @@ pub fn render_text(text: &str, params: &[Value], dialect: Dialect) -> (String, V
     }
 }
 
-/// Rewrites `$n` placeholders outside quotes into `?`, returning the parameters in the order they
-/// now appear.
+/// Rewrites PostgreSQL-rendered text for MySQL: `$n` placeholders outside quotes become `?` (the
+/// parameters are returned in the order they now appear, repeated where a placeholder repeats),
+/// `"identifiers"` become `` `identifiers` ``, and backslashes inside `'strings'` are doubled
+/// (MySQL reads them as escapes; the engine's literals mean them literally).
 fn positional(text: &str, params: &[Value]) -> (String, Vec<Value>) {
     let mut out = String::with_capacity(text.len());
     let mut ordered = Vec::with_capacity(params.len());
@@ -490,13 +492,36 @@ fn positional(text: &str, params: &[Value]) -> (String, Vec<Value>) {
     let mut chars = text.char_indices().peekable();
     while let Some((_, c)) = chars.next() {
         match quote {
+            Some('"') => {
+                if c == '"' {
+                    if chars.peek().is_some_and(|(_, d)| *d == '"') {
+                        chars.next();
+                        out.push('"');
+                    } else {
+                        quote = None;
+                        out.push('`');
+                    }
+                } else if c == '`' {
+                    out.push_str("``");
+                } else {
+                    out.push(c);
+                }
+            }
             Some(q) => {
+                if c == '\\' && q == '\'' {
+                    out.push_str("\\\\");
+                    continue;
+                }
                 out.push(c);
                 if c == q {
                     quote = None;
                 }
             }
-            None if c == '\'' || c == '"' || c == '`' => {
+            None if c == '"' => {
+                quote = Some(c);
+                out.push('`');
+            }
+            None if c == '\'' || c == '`' => {
                 quote = Some(c);
                 out.push(c);
             }
@@ -506,8 +531,19 @@ fn positional(text: &str, params: &[Value]) -> (String, Vec<Value>) {
                     n = n * 10 + (d as usize - '0' as usize);
                     chars.next();
                 }
-                out.push('?');
-                ordered.push(params.get(n.wrapping_sub(1)).cloned().unwrap_or(Value::Null));
+                match params.get(n.wrapping_sub(1)) {
+                    // A list (the rows an earlier statement read, in `IN ($n)`) is spread into one
+                    // placeholder per value; an empty list is a NULL that matches nothing.
+                    Some(Value::List(items)) if items.is_empty() => out.push_str("NULL"),
+                    Some(Value::List(items)) => {
+                        out.push_str(&vec!["?"; items.len()].join(", "));
+                        ordered.extend(items.iter().cloned());
+                    }
+                    other => {
+                        out.push('?');
+                        ordered.push(other.cloned().unwrap_or(Value::Null));
+                    }
+                }
             }
             None => out.push(c),
         }
@@ -530,6 +566,21 @@ mod tests {
         let (sql, params) = positional("SELECT $2, '$1', $1", &[Value::Int(1), Value::Int(2)]);
         assert_eq!(sql, "SELECT ?, '$1', ?");
         assert_eq!(params, vec![Value::Int(2), Value::Int(1)]);
+    }
+
+    #[test]
+    fn mysql_spreads_list_parameters() {
+        let list = Value::List(vec![Value::Int(1), Value::Int(2)]);
+        let (sql, params) = positional("x IN ($1) AND y IN ($2)", &[list, Value::List(vec![])]);
+        assert_eq!(sql, "x IN (?, ?) AND y IN (NULL)");
+        assert_eq!(params, vec![Value::Int(1), Value::Int(2)]);
+    }
+
+    #[test]
+    fn mysql_quotes_identifiers_with_backticks_and_escapes_backslashes() {
+        let (sql, params) = positional(r#"SELECT "t0"."we""ird`", 'a\b''c' FROM "T" WHERE x = $1 AND y = $1"#, &[Value::Int(7)]);
+        assert_eq!(sql, r#"SELECT `t0`.`we"ird```, 'a\\b''c' FROM `T` WHERE x = ? AND y = ?"#);
+        assert_eq!(params, vec![Value::Int(7), Value::Int(7)]);
     }
 }
 
@@ -730,4 +781,44 @@ pub fn with_recursive(name: &str, columns: &[String], base: Query, step: Query, 
         closing_paren_token: AttachedToken::empty(),
     };
     Query { with: Some(With { with_token: AttachedToken::empty(), recursive: true, cte_tables: vec![cte] }), ..body }
+}
+
+/// `CAST(expr AS type)`, the standard form MySQL accepts (`CHAR`, `SIGNED`, `DOUBLE`).
+pub fn cast_std(e: Expr, ty: &str) -> Expr {
+    Expr::Cast {
+        kind: CastKind::Cast,
+        expr: Box::new(e),
+        data_type: DataType::Custom(ObjectName(vec![ObjectNamePart::Identifier(Ident::new(ty))]), vec![]),
+        format: None,
+    }
+}
+
+/// `expr IN (a, b, ...)`; `FALSE` for an empty list.
+pub fn in_list(e: Expr, list: Vec<Expr>) -> Expr {
+    if list.is_empty() {
+        return bool_lit(false);
+    }
+    Expr::InList { expr: Box::new(e), list, negated: false }
+}
+
+/// `ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...)`.
+pub fn row_number(partition_by: Vec<Expr>, order_by: Vec<OrderByExpr>) -> Expr {
+    let Expr::Function(mut f) = function("ROW_NUMBER", args_list(vec![], vec![], false), None) else { return null() };
+    f.over = Some(sqlparser::ast::WindowType::WindowSpec(sqlparser::ast::WindowSpec {
+        window_name: None,
+        partition_by,
+        order_by,
+        window_frame: None,
+    }));
+    Expr::Function(f)
+}
+
+/// `GROUP_CONCAT(expr ORDER BY ... SEPARATOR 'sep')` (MySQL and MariaDB).
+pub fn group_concat(e: Expr, order_by: Vec<OrderByExpr>, separator: &str) -> Expr {
+    let mut clauses = Vec::new();
+    if !order_by.is_empty() {
+        clauses.push(FunctionArgumentClause::OrderBy(order_by));
+    }
+    clauses.push(FunctionArgumentClause::Separator(SqlValue::SingleQuotedString(separator.to_owned()).with_empty_span()));
+    function("GROUP_CONCAT", args_list(vec![e], clauses, false), None)
 }
