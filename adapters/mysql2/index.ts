@@ -3,8 +3,10 @@
 // (`execute`, `?` placeholders: values are never written into the text), read by the cell contract
 // of ../../npm/src/mysql.ts (dates as UTC strings, BIGINT and DECIMAL as strings, bytes as
 // Uint8Array); errors become `DriverAdapterError`s with the SQLSTATE the engine maps and MySQL's
-// number beside it. Every connection the adapter uses runs with `time_zone = '+00:00'` (set when
-// the pool opens it, and again when a transaction takes it). A transaction holds one pooled
+// number beside it. Every connection the adapter uses runs with `time_zone = '+00:00'` and
+// `group_concat_max_len = 4294967295` (set when the pool opens it, and again when a transaction
+// takes it), and without CLIENT_FOUND_ROWS: affected rows are changed rows (create the adapter
+// before the pool's first connection, or pass `flags: ["-FOUND_ROWS"]` to the pool). A transaction holds one pooled
 // connection from START TRANSACTION to COMMIT or ROLLBACK, with the isolation level set before it
 // starts. The pool stays the caller's to end.
 //
@@ -41,7 +43,11 @@ const OPTIONS = {
   timezone: "Z",
 };
 
-const SESSION = "SET time_zone = '+00:00'";
+/** Every session: UTC, and room for a nested relation's list (built with GROUP_CONCAT). */
+const SESSION = "SET time_zone = '+00:00', group_concat_max_len = 4294967295";
+
+/** mysql2's CLIENT_FOUND_ROWS capability flag: affected rows would count matched rows. */
+const CLIENT_FOUND_ROWS = 2;
 
 /** Pools that already have the adapter's listener for new connections. */
 const listened = new WeakSet<object>();
@@ -99,9 +105,13 @@ function core(conn: PoolConnection): { on(e: "error", l: (e: Error) => void): un
 
 export function mysql2Adapter(pool: Pool): SqlDriverAdapter {
   const adapterName = "mysql2";
-  // New connections get the session's time zone before anything else runs on them.
+  // New connections get the session's settings before anything else runs on them, and count
+  // changed rows as affected rows (mysql2 asks for matched rows by default; the engine counts
+  // matched rows itself where Prisma does).
   if (!listened.has(pool)) {
     listened.add(pool);
+    const config = (pool as unknown as { pool?: { config?: { connectionConfig?: { clientFlags?: number } } } }).pool?.config?.connectionConfig;
+    if (config && typeof config.clientFlags === "number") config.clientFlags &= ~CLIENT_FOUND_ROWS;
     pool.on("connection", (conn) => {
       (conn as unknown as { query(sql: string, cb: () => void): void }).query(SESSION, () => {});
     });

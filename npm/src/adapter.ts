@@ -2,8 +2,20 @@
 // the shape of Prisma's `SqlDriverAdapter`, so an adapter is a small object over a driver (see
 // `quarry/adapters/pg` and `quarry/adapters/pglite`). Adapters own two translations: their
 // driver's errors to `DriverAdapterError` kinds (SQLSTATE inside), and their driver's values to
-// PostgreSQL's text output, which the engine decodes by the schema's types. MySQL adapters
-// (`provider: "mysql"`) follow the cell contract in `./mysql.ts` and take `?` placeholders.
+// PostgreSQL's text output, which the engine decodes by the schema's types.
+//
+// MySQL / MariaDB adapters (provider "mysql") get `?` placeholders and follow the cell contract
+// written in the engine (`engine/src/exec/driver.rs`, on `Dialect`): columnTypes are PostgreSQL
+// OIDs of the nearest type (INT 23, BIGINT 20, FLOAT 700, DOUBLE 701, DECIMAL 1700,
+// TINYINT(1)/BOOL 16, VARCHAR/TEXT/ENUM 25, DATETIME/TIMESTAMP 1114, DATE 1082, TIME 1083,
+// JSON 114, BLOB/BINARY 17); cells are null, numbers for ints that fit and for floats, strings
+// for BIGINT, DECIMAL, DATETIME ('YYYY-MM-DD HH:MM:SS.ffffff', UTC), JSON text and text, and
+// Uint8Array for binary. DateTime arguments are bound as 'YYYY-MM-DD HH:MM:SS.fff' (UTC). Every
+// session runs with time_zone '+00:00' and group_concat_max_len = 4294967295, without
+// CLIENT_FOUND_ROWS (affected rows are changed rows). Errors carry the PostgreSQL SQLSTATE of the
+// same condition: 1062 -> 23505 (constraint: the key name without a table prefix), 1451/1452 ->
+// 23503 (constraint name), 1048 -> 23502, 1406 -> 22001, 1264 -> 22003, 1213 -> 40P01. The two
+// MySQL adapters share that translation in `./mysql.ts`.
 
 /** The value kinds the engine binds, named so an adapter can pick an encoding. */
 export type ArgType =

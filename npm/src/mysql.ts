@@ -6,7 +6,7 @@
 // Errors: the engine maps SQLSTATEs as PostgreSQL reports them, so a MySQL error number the engine
 // turns into a Prisma code is reported with the SQLSTATE PostgreSQL uses for the same failure
 // (1062 → 23505 with the key's name as `constraint`, 1451/1452 → 23503, 1048 → 23502, 1406 →
-// 22001, 1213/1205 → 40001, 1146 → 42P01, 1054 → 42703), and the server's own number and
+// 22001, 1213 → 40P01, 1205 → 40001, 1146 → 42P01, 1054 → 42703), and the server's own number and
 // SQLSTATE travel beside it in `errno` and `mysqlSqlstate`. Other errors keep MySQL's SQLSTATE.
 
 import { DriverAdapterError, type ArgType, type IsolationLevel } from "./adapter.js";
@@ -217,6 +217,7 @@ export function mysqlArg(value: unknown, type: ArgType | undefined, bytes: (b: U
 /** MySQL error numbers the engine maps, as PostgreSQL's SQLSTATE for the same failure. */
 const AS_POSTGRES: Readonly<Record<number, string>> = {
   1062: "23505", // ER_DUP_ENTRY → P2002
+  1586: "23505", // ER_DUP_ENTRY_WITH_KEY_NAME
   1451: "23503", // ER_ROW_IS_REFERENCED_2 → P2003
   1452: "23503", // ER_NO_REFERENCED_ROW_2 → P2003
   1216: "23503",
@@ -225,7 +226,8 @@ const AS_POSTGRES: Readonly<Record<number, string>> = {
   1364: "23502", // ER_NO_DEFAULT_FOR_FIELD → P2011
   1406: "22001", // ER_DATA_TOO_LONG → P2000
   1264: "22003", // ER_WARN_DATA_OUT_OF_RANGE → P2020
-  1213: "40001", // ER_LOCK_DEADLOCK → P2034
+  1690: "22003", // ER_DATA_OUT_OF_RANGE
+  1213: "40P01", // ER_LOCK_DEADLOCK → P2034
   1205: "40001", // ER_LOCK_WAIT_TIMEOUT → P2034
   1146: "42P01", // ER_NO_SUCH_TABLE → P2021
   1054: "42703", // ER_BAD_FIELD_ERROR → P2022
@@ -241,7 +243,8 @@ const CONNECTION_ERRNOS = new Set([1040, 1053, 1077, 1080, 1152, 1153, 1154, 115
 function names(errno: number, message: string): { constraint?: string; table?: string; column?: string } {
   const q = (re: RegExp) => re.exec(message)?.[1];
   switch (errno) {
-    case 1062: {
+    case 1062:
+    case 1586: {
       // MariaDB: for key 'User_email_key'; MySQL 8: for key 'User.User_email_key'.
       const key = q(/for key '((?:[^'\\]|\\.)*)'\s*$/) ?? q(/for key '((?:[^'\\]|\\.)*)'/);
       if (!key) return {};

@@ -143,12 +143,13 @@ pub fn create_statements(schema: &Schema, namespace: Option<&str>, options: &Ddl
         if let Some(pk) = &m.primary_key {
             lines.push(format!("    PRIMARY KEY ({})", column_list(&columns(m, &pk.fields))));
         }
-        tables.push(format!("CREATE TABLE {table} (\n{}\n) {TABLE_OPTIONS}", lines.join(",\n")));
+        // Unique keys inside the table: an AUTO_INCREMENT column must be a key when it is made.
         for u in &m.uniques {
             let cols = columns(m, &u.fields);
             let name = u.db_name.clone().unwrap_or_else(|| format!("{}_{}_key", m.db_name, cols.join("_")));
-            indexes.push(format!("CREATE UNIQUE INDEX {} ON {table}({})", quote(&name), column_list(&cols)));
+            lines.push(format!("    UNIQUE KEY {} ({})", quote(&name), column_list(&cols)));
         }
+        tables.push(format!("CREATE TABLE {table} (\n{}\n) {TABLE_OPTIONS}", lines.join(",\n")));
         for i in &m.indexes {
             let fields: Vec<FieldId> = i.fields.iter().map(|f| f.field).collect();
             let cols = columns(m, &fields);

@@ -7,6 +7,34 @@
 use crate::value::Value;
 
 /// SQL dialect a driver speaks.
+///
+/// # The MySQL / MariaDB cell contract
+///
+/// A driver (or JavaScript adapter, through the Wasm binding) whose dialect is [`Dialect::Mysql`]
+/// gets statements with `?` placeholders (identifiers in backticks) and must:
+///
+/// - report `columnTypes` as the PostgreSQL OID of the nearest type: INT / SMALLINT / MEDIUMINT /
+///   TINYINT → 23, BIGINT → 20, FLOAT → 700, DOUBLE → 701, DECIMAL → 1700, TINYINT(1) / BOOL →
+///   16, VARCHAR / CHAR / TEXT / ENUM / SET → 25, DATETIME / TIMESTAMP → 1114, DATE → 1082,
+///   TIME → 1083, JSON → 114, BLOB / BINARY / VARBINARY / BIT → 17;
+/// - give cells as `null`; numbers for ints that fit a JavaScript number, TINYINT(1) included
+///   (1 / 0), and for floats; strings for BIGINT, DECIMAL (exact text), DATETIME / TIMESTAMP as
+///   `YYYY-MM-DD HH:MM:SS.ffffff` in UTC, DATE as `YYYY-MM-DD`, JSON as its text, and text;
+///   bytes (`Uint8Array`) for binary columns;
+/// - bind `DateTime` parameters as `YYYY-MM-DD HH:MM:SS.fff` (UTC), booleans as 1 / 0,
+///   `BigInt` and `Decimal` exactly (as strings or bigints), `Json` as text;
+/// - run every session with `time_zone = '+00:00'` and a `group_concat_max_len` large enough
+///   for a nested relation's list (4294967295; nested to-many relations are built with
+///   `GROUP_CONCAT`, and a cut list fails to decode rather than losing rows);
+/// - report affected rows as *changed* rows (no `CLIENT_FOUND_ROWS`; mysql2 sets it by default:
+///   pass `flags: ["-FOUND_ROWS"]`) — the engine counts matched rows itself where Prisma does;
+/// - report errors with the PostgreSQL SQLSTATE of the same condition, which the engine maps to
+///   Prisma's codes: 1062 / 1586 (duplicate key) → `23505` with the key's name as `constraint`
+///   (MySQL 8 prefixes it with the table: drop the prefix), 1451 / 1452 / 1216 / 1217 (foreign
+///   key) → `23503` with the constraint's name, 1048 / 1364 → `23502`, 1406 → `22001`,
+///   1264 / 1690 → `22003`, 1213 → `40P01`, 1205 → `55P03`, 1146 → `42P01`, 1054 → `42703`.
+///
+/// The test-only `mysql_async` driver of the conformance tests produces exactly these cells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Dialect {
     Postgres,

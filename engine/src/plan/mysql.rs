@@ -86,6 +86,7 @@ impl Cx<'_> {
                     _ => out.push(Step::Query { stmt, bind, types, check }),
                 },
                 Step::Execute { stmt, bind, check } => match &stmt.ast {
+                    Statement::Delete(_) => out.push(Step::Execute { stmt: unaliased_delete(stmt), bind, check }),
                     Statement::Update(_) if bind.is_some() => self.update_counted(stmt, bind, check, &mut out)?,
                     Statement::Insert(ins) if ins.on.is_some() => out.push(Step::Execute { stmt: self.insert_ignoring(stmt)?, bind, check }),
                     _ => out.push(Step::Execute { stmt, bind, check }),
@@ -315,7 +316,7 @@ impl Cx<'_> {
             d.returning = None;
             d.selection = Some(self.keys_in(model, locked, &mut delete.params)?);
         }
-        out.push(Step::Execute { stmt: delete, bind: None, check: Check::None });
+        out.push(Step::Execute { stmt: unaliased_delete(delete), bind: None, check: Check::None });
         Ok(())
     }
 
@@ -332,4 +333,23 @@ impl Cx<'_> {
 
 fn is_default(e: &Expr) -> bool {
     matches!(e, Expr::Identifier(i) if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("DEFAULT"))
+}
+
+/// MariaDB takes no alias in a single-table DELETE: a table aliased by its own name loses it
+/// (its columns are still qualified by that name).
+fn unaliased_delete(mut stmt: Stmt) -> Stmt {
+    if let Statement::Delete(d) = &mut stmt.ast {
+        let tables = match &mut d.from {
+            sql::ast::FromTable::WithFromKeyword(t) | sql::ast::FromTable::WithoutKeyword(t) => t,
+        };
+        for t in tables {
+            if let sql::ast::TableFactor::Table { name, alias, .. } = &mut t.relation
+                && let Some(a) = alias
+                && sql::split_table_name(name).is_some_and(|(_, table)| table == a.name.value)
+            {
+                *alias = None;
+            }
+        }
+    }
+    stmt
 }

@@ -1259,7 +1259,7 @@ impl<'p, 's> Writer<'p, 's> {
         let j = join.table.clone();
         let mut conds = vec![sql::eq(sql::col(&j, join.column), self.refer(parent, join.reference, false)?)];
         if let Some(c) = children {
-            conds.push(sql::any(sql::col(&j, join.other), BinaryOperator::Eq, self.refer(c, join.other_reference, true)?));
+            conds.push(sql::eq_any(self.p.mysql(), sql::col(&j, join.other), self.refer(c, join.other_reference, true)?));
         }
         if let Some(related) = related {
             let alias = self.p.alias('t');
@@ -1312,7 +1312,7 @@ impl<'p, 's> Writer<'p, 's> {
             for (_, _, r) in m.relation_fields() {
                 if let RelationLink::JoinTable { table, column, reference, .. } = &r.link {
                     let ids = self.refer(rows, *reference, true)?;
-                    let cond = sql::any(sql::col(table, column.name()), BinaryOperator::Eq, ids);
+                    let cond = sql::eq_any(self.p.mysql(), sql::col(table, column.name()), ids);
                     let ast = sql::delete(sql::table(self.p.namespace, table, table), Some(cond), vec![]);
                     let stmt = self.finish_stmt(ast);
                     self.emit(Step::Execute { stmt, bind: None, check: Check::None });
@@ -1330,7 +1330,7 @@ impl<'p, 's> Writer<'p, 's> {
                     let mut parts = Vec::new();
                     for (cf, pr) in fields.iter().zip(references) {
                         let vals = w.refer(rows, *pr, true)?;
-                        parts.push(sql::any(sql::col(alias, w.p.column(child, *cf)), BinaryOperator::Eq, vals));
+                        parts.push(sql::eq_any(w.p.mysql(), sql::col(alias, w.p.column(child, *cf)), vals));
                     }
                     Ok(sql::and(parts))
                 };
@@ -1459,7 +1459,7 @@ impl<'p, 's> Writer<'p, 's> {
                 return Err(Error::new(codes::UNSUPPORTED, "atomic operations on fields other rows refer to"));
             };
             let ids = self.refer(rows, *reference, true)?;
-            let cond = sql::any(sql::col(table, column.name()), BinaryOperator::Eq, ids);
+            let cond = sql::eq_any(self.p.mysql(), sql::col(table, column.name()), ids);
             let e = self.p.params.bind(v.clone());
             let ast = sql::update(sql::table(self.p.namespace, table, table), vec![(column.name().to_owned(), e)], Some(cond), vec![]);
             let stmt = self.finish_stmt(ast);
@@ -1480,7 +1480,7 @@ impl<'p, 's> Writer<'p, 's> {
             let mut parts = Vec::new();
             for (cf, pr) in fields.iter().zip(references) {
                 let vals = self.refer(rows, *pr, true)?;
-                parts.push(sql::any(sql::col(&table, self.p.column(child, *cf)), BinaryOperator::Eq, vals));
+                parts.push(sql::eq_any(self.p.mysql(), sql::col(&table, self.p.column(child, *cf)), vals));
             }
             let cond = sql::and(parts);
             match r.on_update {

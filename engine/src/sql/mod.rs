@@ -822,3 +822,9 @@ pub fn group_concat(e: Expr, order_by: Vec<OrderByExpr>, separator: &str) -> Exp
     clauses.push(FunctionArgumentClause::Separator(SqlValue::SingleQuotedString(separator.to_owned()).with_empty_span()));
     function("GROUP_CONCAT", args_list(vec![e], clauses, false), None)
 }
+
+/// `left = ANY(list)` (PostgreSQL) or `left IN (list)` (MySQL, where the list parameter is
+/// spread into one placeholder per value when rendered).
+pub fn eq_any(mysql: bool, left: Expr, list: Expr) -> Expr {
+    if mysql { in_list(left, vec![list]) } else { any(left, BinaryOperator::Eq, list) }
+}

@@ -124,9 +124,18 @@ for (const [name, open] of Object.entries(BACKENDS)) {
       assert.deepEqual(back.rows, [[1]]);
     });
 
-    test("the session runs in UTC", async () => {
-      const rs = await adapter.queryRaw(q("SELECT @@session.time_zone AS tz"));
-      assert.deepEqual(rs.rows, [["+00:00"]]);
+    test("the session runs in UTC with room for GROUP_CONCAT, and affected rows are changed rows", async () => {
+      const rs = await adapter.queryRaw(q("SELECT @@session.time_zone AS tz, @@session.group_concat_max_len AS len"));
+      assert.equal(rs.rows[0][0], "+00:00");
+      // 4294967295 asked for; MariaDB caps it (at 1 GiB here), far above its default of 1 MiB.
+      assert.ok(Number(rs.rows[0][1]) >= 2 ** 30, `group_concat_max_len ${rs.rows[0][1]}`);
+      const tx = await adapter.startTransaction();
+      assert.deepEqual((await tx.queryRaw(q("SELECT @@session.time_zone AS tz"))).rows, [["+00:00"]]);
+      await tx.rollback();
+      // Two rows match, one changes.
+      await adapter.executeRaw(q("INSERT INTO locks VALUES (50, 1), (51, 2)"));
+      assert.equal(await adapter.executeRaw(q("UPDATE locks SET n = 2 WHERE id IN (50, 51)")), 1);
+      await adapter.executeRaw(q("DELETE FROM locks WHERE id IN (50, 51)"));
     });
 
     test("a transaction commits and rolls back", async () => {
@@ -224,7 +233,7 @@ for (const [name, open] of Object.entries(BACKENDS)) {
       await new Promise((r) => setTimeout(r, 200));
       const other = await b.executeRaw(q("UPDATE locks SET n = n + 1 WHERE id = 1")).then(() => null, (e) => e);
       const failed = (await waiting) ?? other;
-      assertCause(failed, "database", { sqlstate: "40001", errno: 1213 });
+      assertCause(failed, "database", { sqlstate: "40P01", errno: 1213 });
       await a.rollback();
       await b.rollback();
 

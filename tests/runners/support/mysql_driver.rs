@@ -73,8 +73,9 @@ fn cell(oid: u32, v: mysql_async::Value) -> DbValue {
         (20, V::UInt(u)) => DbValue::Text(u.to_string()),
         (16 | 23, V::Int(i)) => DbValue::Int(i),
         (16 | 23, V::UInt(u)) => DbValue::Int(u as i64),
-        (_, V::Float(f)) => DbValue::Float(f as f64),
-        (_, V::Double(f)) => DbValue::Float(f),
+        // A JavaScript number with no fraction reaches the engine as an integer (the Wasm binding).
+        (_, V::Float(f)) => js_number(f as f64),
+        (_, V::Double(f)) => js_number(f),
         (_, V::Int(i)) => DbValue::Int(i),
         (_, V::UInt(u)) => DbValue::Text(u.to_string()),
         (_, V::Date(y, mo, d, h, mi, s, us)) => {
@@ -90,6 +91,10 @@ fn cell(oid: u32, v: mysql_async::Value) -> DbValue {
         }
         (_, V::Bytes(b)) => text(b),
     }
+}
+
+fn js_number(f: f64) -> DbValue {
+    if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 { DbValue::Int(f as i64) } else { DbValue::Float(f) }
 }
 
 /// A parameter as a JavaScript adapter binds it: DateTime as `YYYY-MM-DD HH:MM:SS.fff` (UTC),

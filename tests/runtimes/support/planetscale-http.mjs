@@ -10,7 +10,8 @@
 // `{ session, error: { code, message } }` with Vitess's wording, which ends in
 // `(errno N) (sqlstate S)`. The session carries a transaction across calls: BEGIN / START
 // TRANSACTION binds a connection to it until COMMIT or ROLLBACK; other statements take a pooled
-// connection for the one call. Every connection runs with `time_zone = '+00:00'`. Nothing else of
+// connection for the one call. Every connection runs with `time_zone = '+00:00'` and a
+// `group_concat_max_len` of 4294967295, and reports changed rows as affected rows. Nothing else of
 // PlanetScale (authentication, TLS, Vitess's query rewriting, limits) is imitated.
 
 import { randomUUID } from "node:crypto";
@@ -116,8 +117,9 @@ function errorBody(e, query) {
  * server thread ids the double holds (for tests that KILL one).
  */
 export async function startPlanetScaleHttp({ url = "mysql://root@127.0.0.1:3306/test", database } = {}) {
-  const pool = mysql.createPool({ uri: url, database, connectionLimit: 8, timezone: "Z", dateStrings: true });
-  pool.on("connection", (conn) => conn.query("SET time_zone = '+00:00'", () => {}));
+  // Vitess reports changed rows as affected rows: no CLIENT_FOUND_ROWS.
+  const pool = mysql.createPool({ uri: url, database, connectionLimit: 8, timezone: "Z", dateStrings: true, flags: ["-FOUND_ROWS"] });
+  pool.on("connection", (conn) => conn.query("SET time_zone = '+00:00', group_concat_max_len = 4294967295", () => {}));
   /** session id -> a connection bound to it while its transaction is open. */
   const bound = new Map();
   const busy = new Set();
