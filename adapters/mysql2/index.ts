@@ -15,6 +15,7 @@
 // error, is destroyed instead of going back to the pool, and never ends the process.
 
 import type { FieldPacket, Pool, PoolConnection } from "mysql2/promise";
+import * as mysql2 from "mysql2/promise";
 import {
   DriverAdapterError,
   type IsolationLevel,
@@ -52,8 +53,24 @@ const CLIENT_FOUND_ROWS = 2;
 /** Pools that already have the adapter's listener for new connections. */
 const listened = new WeakSet<object>();
 
+/** mysql2's typed parameters (3.x), which bind BIGINT and DECIMAL exactly; absent in older releases. */
+type Typed = Record<string, ((v: unknown) => unknown) | undefined>;
+const module_ = mysql2 as unknown as { TypedParameter?: Typed; default?: { TypedParameter?: Typed } };
+const typed: Typed | undefined = module_.TypedParameter ?? module_.default?.TypedParameter;
+
+/**
+ * The arguments as mysql2 binds them: BigInt as a LONGLONG and Decimal as a NEWDECIMAL parameter
+ * where mysql2 can say so (a string parameter is computed in DOUBLE by MySQL: `visits + '1'`
+ * loses digits past 2^53), bytes as a Buffer.
+ */
 function args(q: SqlQuery): unknown[] {
-  return q.args.map((a, i) => mysqlArg(a, q.argTypes[i], (b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)));
+  return q.args.map((a, i) => {
+    const v = mysqlArg(a, q.argTypes[i], (b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    if (v === null || !typed) return v;
+    if (q.argTypes[i] === "BigInt" && typeof v === "bigint" && typed.LONGLONG) return typed.LONGLONG(v);
+    if (q.argTypes[i] === "Decimal" && typeof v === "string" && typed.NEWDECIMAL) return typed.NEWDECIMAL(v);
+    return v;
+  });
 }
 
 interface Result {

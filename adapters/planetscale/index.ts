@@ -1,6 +1,6 @@
 // Driver adapter for PlanetScale's serverless driver (`@planetscale/database`, HTTP):
-// `planetscaleAdapter(new Client({ url }))`. The driver writes each `?` argument into the text
-// itself (its `format`: strings quoted and escaped, bytes as x'..'); rows arrive as Vitess field
+// `planetscaleAdapter(new Client({ url }))`. Arguments are written into the text by the driver's
+// own `format` (strings quoted and escaped, bytes as x'..', bigints and decimals as numbers); rows arrive as Vitess field
 // types and text, read here by the cell contract of ../../npm/src/mysql.ts. Errors carry MySQL's
 // number and SQLSTATE in the message (`(errno 1062) (sqlstate 23000)`), mapped as for mysql2.
 //
@@ -11,6 +11,7 @@
 // on the same session. COMMIT and ROLLBACK are the driver's (the callback resolves or throws).
 
 import type { Client, Connection, ExecutedQuery, Field, Transaction } from "@planetscale/database";
+import { format } from "@planetscale/database";
 import {
   DriverAdapterError,
   type IsolationLevel,
@@ -40,10 +41,33 @@ function cast(field: Field, value: string | null): unknown {
   return mysqlCell(new TextDecoder().decode(bytes), type);
 }
 
+const DECIMAL = /^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$/;
+
+/**
+ * The statement with its arguments written in, by the driver's own `format` (strings quoted and
+ * escaped, bytes as x'..', bigints as integers). A Decimal is written as a number literal, not a
+ * string: MySQL computes `amount + '1.5'` in DOUBLE. The driver only quotes strings, so each
+ * Decimal goes through it as a marker string that is then replaced by its (checked) digits.
+ */
+function text(q: SqlQuery): string {
+  if (q.args.length === 0) return q.sql;
+  const nonce = Math.random().toString(36).slice(2);
+  const decimals: string[] = [];
+  const values = q.args.map((a, i) => {
+    const v = mysqlArg(a, q.argTypes[i]);
+    if (q.argTypes[i] === "Decimal" && typeof v === "string" && DECIMAL.test(v)) {
+      decimals.push(v);
+      return `quarry_decimal_${nonce}_${decimals.length - 1}`;
+    }
+    return v;
+  });
+  const sql = format(q.sql, values as never);
+  return decimals.length === 0 ? sql : sql.replace(new RegExp(`'quarry_decimal_${nonce}_([0-9]+)'`, "g"), (_, n: string) => decimals[Number(n)] ?? "NULL");
+}
+
 async function run(target: Executor, q: SqlQuery): Promise<ExecutedQuery> {
   try {
-    const values = q.args.map((a, i) => mysqlArg(a, q.argTypes[i]));
-    return await target.execute(q.sql, values.length > 0 ? values : null, { as: "array", cast });
+    return await target.execute(text(q), null, { as: "array", cast });
   } catch (e) {
     throw mysqlError(e);
   }

@@ -191,7 +191,8 @@ function mysqlDateTime(v: string): string {
 
 /**
  * An argument as a MySQL driver binds it: DateTime as `YYYY-MM-DD HH:MM:SS.fff` in UTC, Json as
- * text, Bytes as a Buffer (mysql2) or Uint8Array, BigInt and Decimal as strings, booleans as 1/0.
+ * text, Bytes as a Buffer (mysql2) or Uint8Array, BigInt as a bigint (exact in arithmetic),
+ * Decimal as a string, booleans as 1/0.
  */
 export function mysqlArg(value: unknown, type: ArgType | undefined, bytes: (b: Uint8Array) => unknown = (b) => b): unknown {
   if (value === null || value === undefined) return null;
@@ -203,6 +204,9 @@ export function mysqlArg(value: unknown, type: ArgType | undefined, bytes: (b: U
     case "Json":
       return typeof value === "string" ? value : JSON.stringify(value);
     case "BigInt":
+      // A bigint, not a string: MySQL computes `column + '1'` in DOUBLE and loses digits past 2^53.
+      if (typeof value === "bigint") return value;
+      return /^-?[0-9]+$/.test(String(value)) ? BigInt(String(value)) : String(value);
     case "Decimal":
       return String(value);
     case "Boolean":

@@ -94,6 +94,11 @@ for (const [name, open] of Object.entries(BACKENDS)) {
       const rs = await adapter.queryRaw(q("SELECT ? + 1 AS n", [41], ["Int"]));
       assert.deepEqual(rs.columnNames, ["n"]);
       assert.deepEqual(rs.rows, [[42]]);
+      // A BigInt argument stays exact in arithmetic (a string would be computed as DOUBLE).
+      const big = await adapter.queryRaw(q("SELECT CAST(? + 1 AS CHAR) AS n", ["9007199254740993"], ["BigInt"]));
+      assert.deepEqual(big.rows, [["9007199254740994"]]);
+      const dec = await adapter.queryRaw(q("SELECT CAST(? + 1 AS CHAR) AS n", ["12345678901234567.123456789"], ["Decimal"]));
+      assert.deepEqual(dec.rows, [["12345678901234568.123456789"]]);
     });
 
     test("every value kind round trips with the column types the engine reads", async () => {
