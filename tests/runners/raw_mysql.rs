@@ -2,7 +2,13 @@
 //! statements the scope stage refuses or rewrites are planned by the engine, and the MySQL text it
 //! renders runs on a database of its own with two tenants' rows. Each must run (the text is valid
 //! MySQL), return only tenant 1's rows, and leave tenant 2's rows as they were.
+//! The same runs end to end through the engine (provider mysql, a test-only MySQL driver): raw
+//! requests as the client sends them, guards and errors included.
 //! `MYSQL_URL` overrides the server (default `mysql://root@127.0.0.1:3306/test`).
+
+#[path = "support/mysql_driver.rs"]
+#[allow(dead_code)]
+mod mysql_driver;
 
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, Row, Value as My};
@@ -76,9 +82,9 @@ fn shown(v: &My) -> String {
 }
 
 /// A database of its own, with tenant 1's and tenant 2's rows.
-async fn setup() -> (Conn, String) {
+async fn setup(name: &str) -> (Conn, String) {
     let mut admin = Conn::new(Opts::from_url(&url()).unwrap()).await.expect("connect to MariaDB");
-    let db = format!("quarry_raw_mysql_{}", std::process::id());
+    let db = format!("quarry_raw_mysql_{name}_{}", std::process::id());
     admin.query_drop(format!("DROP DATABASE IF EXISTS `{db}`")).await.unwrap();
     admin.query_drop(format!("CREATE DATABASE `{db}`")).await.unwrap();
     drop(admin);
@@ -141,7 +147,7 @@ async fn run(conn: &mut Conn, kind: RawKind, sql: &str, params: Vec<Value>) -> (
 
 #[tokio::test]
 async fn accepted_forms_run_on_mariadb_and_see_only_the_tenants_rows() {
-    let (mut conn, db) = setup().await;
+    let (mut conn, db) = setup("plan").await;
     let before = others(&mut conn).await;
     let cases: Vec<(&str, Vec<Value>, Vec<&str>)> = vec![
         ("SELECT id, title FROM Post ORDER BY id", vec![], vec!["id=1 title='same'", "id=2 title='a-only'"]),
@@ -176,6 +182,43 @@ async fn accepted_forms_run_on_mariadb_and_see_only_the_tenants_rows() {
     assert_eq!(n, 1);
     let rows: Vec<(i64, i64)> = conn.query("SELECT id, tenantId FROM `Post` WHERE id = 10").await.unwrap();
     assert_eq!(rows, vec![(10, 1)]);
+    assert_eq!(others(&mut conn).await, before, "tenant 2's rows changed");
+    conn.query_drop(format!("DROP DATABASE `{db}`")).await.unwrap();
+}
+
+#[tokio::test]
+async fn raw_requests_through_the_engine_with_provider_mysql() {
+    use quarry_engine::{Engine, EngineOptions};
+    use serde_json::json;
+    let (mut conn, db) = setup("engine").await;
+    let before = others(&mut conn).await;
+    let schema = format!("datasource db {{\n  provider = \"mysql\"\n}}\n{SCHEMA}");
+    let engine = Engine::new(&schema, EngineOptions { namespace: Some(db.clone()), ..Default::default() }).expect("engine");
+    let base = url();
+    let (head, tail) = base.split_once('?').map_or((base.as_str(), ""), |(h, t)| (h, t));
+    let head = head.rsplit_once('/').map_or(head, |(h, _)| h);
+    let with_db = if tail.is_empty() { format!("{head}/{db}") } else { format!("{head}/{db}?{tail}") };
+    let driver = mysql_driver::MyDriver::new(&with_db).expect("driver");
+    let t1 = TenantContext::Tenant(Value::Int(1));
+    let raw = |action: &str, sql: &str, params: serde_json::Value| json!({"action": action, "args": {"query": sql, "parameters": params}});
+
+    let rows = engine.request(&driver, &raw("queryRaw", "SELECT id, title FROM Post WHERE title LIKE ? ORDER BY id", json!(["%"])), &t1).await.unwrap();
+    assert_eq!(rows, json!([{"id": 1, "title": "same"}, {"id": 2, "title": "a-only"}]));
+    // A backslash-escaped literal and a parameter that looks like SQL stay values.
+    let rows = engine.request(&driver, &raw("queryRaw", r"SELECT 'it\'s' AS a, id FROM Post WHERE title = ?", json!(["' OR 1=1 -- "])), &t1).await.unwrap();
+    assert_eq!(rows, json!([]));
+    // A write with a foreign key to a scoped table runs its guard first: tenant 2's user is "not found".
+    let e = engine.request(&driver, &raw("executeRaw", "INSERT INTO Post (id, authorId, title) VALUES (?, ?, ?)", json!([20, 3, "x"])), &t1).await.unwrap_err();
+    assert_eq!(e.code(), "P2003", "{e:?}");
+    let n = engine.request(&driver, &raw("executeRaw", "INSERT INTO Post (id, authorId, title) VALUES (?, ?, ?)", json!([20, 1, "x"])), &t1).await.unwrap();
+    assert_eq!(n, json!(1));
+    let n = engine.request(&driver, &raw("executeRaw", "UPDATE Post SET title = 'y' WHERE id IN (3, 4, 20)", json!([])), &t1).await.unwrap();
+    assert_eq!(n, json!(1));
+    // Refusals are the engine's typed errors.
+    for sql in ["SELECT id FROM Post /*! UNION SELECT id FROM User */", "SELECT @@version", "SELECT LOAD_FILE('/etc/passwd')", "SELECT * FROM mysql.user"] {
+        let e = engine.request(&driver, &raw("queryRaw", sql, json!([])), &t1).await.unwrap_err();
+        assert_eq!(e.code(), "Q3004", "{sql}: {e:?}");
+    }
     assert_eq!(others(&mut conn).await, before, "tenant 2's rows changed");
     conn.query_drop(format!("DROP DATABASE `{db}`")).await.unwrap();
 }
