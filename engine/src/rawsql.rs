@@ -563,6 +563,10 @@ mod mysql_tests {
         assert_ne!(e.code(), "", "{e:?}");
         let e = refused("UPDATE Post SET `tenantid` = 2 WHERE id = 1");
         assert_ne!(e.code(), "", "{e:?}");
+        // Non-ASCII names: MySQL's case and accent folding is its own (by version and collation).
+        assert_refused("UPDATE Post SET poſtId = 1 WHERE id = 1");
+        assert_refused("UPDATE Post SET `TENANTİD` = 2 WHERE id = 1");
+        assert_refused("SELECT id AS café FROM Post");
         let (text, _) = run("UPDATE Post SET TITLE = 'x' WHERE ID = 1", vec![]).unwrap();
         assert!(text.contains("SET `title` = 'x'") || text.contains("SET title = 'x'"), "{text}");
         assert!(text.contains("`Post`.`tenantId` = ?"), "{text}");

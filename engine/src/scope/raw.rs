@@ -415,7 +415,8 @@ fn check_quotes(tokens: &[sqlparser::tokenizer::TokenWithSpan], ident_quote: cha
 /// - double-quoted strings (MySQL strings, not names) become single-quoted ones;
 /// - unquoted and backquoted names that are a schema column's name in another case take the
 ///   schema's spelling (MySQL compares column names without case), so that `SET TENANTID = ...`
-///   is seen as a write of the tenant column.
+///   is seen as a write of the tenant column; non-ASCII names other than the schema's own are
+///   refused (MySQL's case and accent rules for them are not Rust's).
 fn mysql_tokens(text: &str, tokens: &mut [sqlparser::tokenizer::TokenWithSpan], schema: Option<&Schema>) -> Result<()> {
     use sqlparser::tokenizer::{Token, Whitespace};
     // Strings are written again from their values ([`crate::rawsql::render_mysql`]); names are not.
@@ -481,6 +482,17 @@ fn mysql_tokens(text: &str, tokens: &mut [sqlparser::tokenizer::TokenWithSpan], 
                 return Err(refused("variables (@name, :=) are refused in raw SQL under tenant scope: they carry session state"));
             }
             Token::DoubleQuotedString(v) => t.token = Token::SingleQuotedString(std::mem::take(v)),
+            Token::Word(w) if (w.quote_style.is_none() || w.quote_style == Some('`')) && !w.value.is_ascii() => {
+                // MySQL compares names by its own case (and, by version and collation, accent)
+                // rules, which are not Rust's: a non-ASCII name could mean a schema column the
+                // scope pass does not recognise. Only the schema's own spellings are taken.
+                if !tables.contains(w.value.as_str()) && !columns.values().flatten().any(|c| *c == w.value) {
+                    return Err(refused(format!(
+                        "name {} is refused in raw SQL under tenant scope on MySQL: names other than the schema's must be ASCII",
+                        w.value
+                    )));
+                }
+            }
             Token::Word(w) if w.quote_style.is_none() || w.quote_style == Some('`') => {
                 if !tables.contains(w.value.as_str()) {
                     match columns.get(&w.value.to_lowercase()) {
