@@ -10,7 +10,7 @@
 //! "isolationLevel"?: "Serializable" }`: a list is a batch (one transaction, all or nothing); a
 //! `transaction` runs the request(s) inside an open interactive transaction.
 
-use crate::error::{Result, codes};
+use crate::error::{Error, Result, codes};
 use crate::exec::defaults::Clock;
 use crate::exec::transactions::{Transactions, TxOptions};
 use crate::exec::{Dialect, Driver, IsolationLevel};
@@ -159,10 +159,33 @@ pub fn describe_schema(schema_text: &str, options: &Json) -> Result<Json> {
     Ok(crate::schema::describe(&schema))
 }
 
+/// A schema whose provider is not the driver's database: its statements would not run there.
+/// Points at the datasource's `provider` line, like the schema's own errors.
+fn dialect_mismatch(schema_text: &str, schema_dialect: Dialect) -> Error {
+    let (provider, wanted) = match schema_dialect {
+        Dialect::Mysql => ("mysql", "a MySQL driver adapter (provider \"mysql\")"),
+        Dialect::Postgres => ("postgresql", "a PostgreSQL driver or adapter"),
+    };
+    let at = schema_text.find("datasource").and_then(|d| schema_text[d..].find("provider").map(|p| d + p));
+    let (line, column) = at.map_or((1, 1), |i| {
+        let before = &schema_text[..i];
+        (before.matches('\n').count() + 1, i - before.rfind('\n').map_or(0, |n| n + 1) + 1)
+    });
+    Error::new(
+        codes::SCHEMA_UNSUPPORTED,
+        format!("line {line}, column {column}: provider \"{provider}\" needs {wanted}; this driver speaks another SQL dialect"),
+    )
+    .with_meta("line", line)
+    .with_meta("column", column)
+}
+
 impl<D: Driver> Host<D> {
     /// Parses the schema and options (see [`options_from_json`]). `clock` is the host's clock.
     pub fn new(schema_text: &str, options: &Json, driver: D, clock: Clock) -> Result<Self> {
         let engine = Engine::new(schema_text, options_from_json(options, clock)?)?;
+        if engine.dialect() != driver.dialect() {
+            return Err(dialect_mismatch(schema_text, engine.dialect()));
+        }
         Ok(Host { engine, driver, transactions: Transactions::new(clock) })
     }
 
@@ -365,5 +388,19 @@ impl<D: Driver> Host<D> {
 
     pub fn dialect(&self) -> Dialect {
         self.driver.dialect()
+    }
+}
+
+#[cfg(test)]
+mod dialect_tests {
+    use super::*;
+
+    #[test]
+    fn a_schema_for_another_database_points_at_its_provider() {
+        let e = dialect_mismatch("datasource db {\n  provider = \"mysql\"\n}\n", Dialect::Mysql);
+        assert_eq!(e.code(), codes::SCHEMA_UNSUPPORTED);
+        assert_eq!(e.meta().get("line"), Some(&json!(2)));
+        assert_eq!(e.meta().get("column"), Some(&json!(3)));
+        assert!(e.message().contains("needs a MySQL driver adapter"), "{}", e.message());
     }
 }

@@ -14,8 +14,9 @@
 // session runs with time_zone '+00:00' and group_concat_max_len = 4294967295, without
 // CLIENT_FOUND_ROWS (affected rows are changed rows). Errors carry the PostgreSQL SQLSTATE of the
 // same condition: 1062 -> 23505 (constraint: the key name without a table prefix), 1451/1452 ->
-// 23503 (constraint name), 1048 -> 23502, 1406 -> 22001, 1264 -> 22003, 1213 -> 40P01. The two
-// MySQL adapters share that translation in `./mysql.ts`.
+// 23503 (constraint name), 1048/1364 -> 23502, 1406 -> 22001, 1264 -> 22003 (these three with the
+// column the message names), 1213 -> 40P01. The
+// two MySQL adapters share that translation in `./mysql.ts`.
 
 /** The value kinds the engine binds, named so an adapter can pick an encoding. */
 export type ArgType =

@@ -116,7 +116,6 @@ fn unsupported_features_are_refused_at_their_line() {
     let filler = |prefix: &str, n: usize| -> String { (0..n).map(|i| format!("model {prefix}{i} {{\n  id Int @id\n}}\n")).collect() };
     // (what is tried, the text, where the error must point: the line's text and a fragment of the message)
     let cases: Vec<(&str, String, &str, &str)> = [
-        ("mysql", "mysql"),
         ("sqlite", "sqlite"),
         ("sqlserver", "sqlserver"),
         ("mongodb", "mongodb"),

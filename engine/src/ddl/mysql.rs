@@ -136,7 +136,11 @@ pub fn create_statements(schema: &Schema, namespace: Option<&str>, options: &Ddl
             if matches!(s.default, Some(DefaultValue::Autoincrement)) {
                 line.push_str(" AUTO_INCREMENT");
             } else if let Some(d) = default_sql(schema, s, &ty) {
-                line.push_str(&format!(" DEFAULT {d}"));
+                // MySQL refuses a NULL default on a NOT NULL column when the table is made; without
+                // it a row that leaves the column out fails as PostgreSQL's does (no value).
+                if !(f.arity == Arity::Required && d.eq_ignore_ascii_case("NULL")) {
+                    line.push_str(&format!(" DEFAULT {d}"));
+                }
             }
             lines.push(line);
         }
@@ -240,4 +244,73 @@ pub fn create_statements(schema: &Schema, namespace: Option<&str>, options: &Ddl
         }
     }
     tables.into_iter().chain(indexes).chain(uniques).chain(foreign_keys).chain(keys).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::schema::Schema;
+
+    const SCHEMA: &str = r#"
+datasource db {
+  provider = "mysql"
+}
+enum Role {
+  ADMIN
+  MEMBER
+}
+model User {
+  id       Int      @id @default(autoincrement())
+  email    String   @unique
+  active   Boolean  @default(true)
+  balance  Decimal
+  avatar   Bytes?
+  settings Json?
+  tags     String[]
+  role     Role     @default(MEMBER)
+  at       DateTime @default(now())
+  posts    Post[]
+}
+model Post {
+  id       String @id @default(uuid())
+  authorId Int
+  author   User   @relation(fields: [authorId], references: [id], onDelete: Cascade)
+}
+"#;
+
+    #[test]
+    fn tables_are_what_prisma_db_push_makes_on_mysql() {
+        let schema = Schema::parse(SCHEMA).expect("schema");
+        let all = crate::ddl::create_statements(&schema, None).join(";\n");
+        for part in [
+            "`id` INT NOT NULL AUTO_INCREMENT",
+            "`email` VARCHAR(191) NOT NULL",
+            "`active` TINYINT(1) NOT NULL DEFAULT 1",
+            "`balance` DECIMAL(65,30) NOT NULL",
+            "`avatar` LONGBLOB",
+            "`settings` JSON",
+            "`tags` JSON",
+            "`role` ENUM('ADMIN', 'MEMBER') NOT NULL DEFAULT 'MEMBER'",
+            "`at` DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)",
+            "UNIQUE KEY `User_email_key` (`email`)",
+            "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+            "ALTER TABLE `Post` ADD CONSTRAINT `Post_authorId_fkey` FOREIGN KEY (`authorId`) REFERENCES `User`(`id`) ON DELETE CASCADE",
+        ] {
+            assert!(all.contains(part), "missing {part:?} in\n{all}");
+        }
+        assert!(!all.contains('"'), "no PostgreSQL quoting:\n{all}");
+    }
+
+    #[test]
+    fn emulated_relations_get_no_foreign_keys() {
+        let text = SCHEMA.replace("provider = \"mysql\"", "provider = \"mysql\"\n  relationMode = \"prisma\"");
+        let schema = Schema::parse(&text).expect("schema");
+        assert!(crate::ddl::create_statements(&schema, None).iter().all(|s| !s.contains("FOREIGN KEY")));
+    }
+
+    #[test]
+    fn rls_is_refused_on_mysql() {
+        let e = crate::Engine::new(SCHEMA, crate::EngineOptions { rls: true, ..Default::default() }).expect_err("no RLS on MySQL");
+        assert_eq!(e.code(), crate::error::codes::SCHEMA_UNSUPPORTED);
+        assert!(e.message().contains("MySQL has none"), "{}", e.message());
+    }
 }

@@ -32,7 +32,9 @@ use crate::value::Value;
 ///   Prisma's codes: 1062 / 1586 (duplicate key) → `23505` with the key's name as `constraint`
 ///   (MySQL 8 prefixes it with the table: drop the prefix), 1451 / 1452 / 1216 / 1217 (foreign
 ///   key) → `23503` with the constraint's name, 1048 / 1364 → `23502`, 1406 → `22001`,
-///   1264 / 1690 → `22003`, 1213 → `40P01`, 1205 → `55P03`, 1146 → `42P01`, 1054 → `42703`.
+///   1264 / 1690 → `22003`, 1213 → `40P01`, 1205 → `55P03`, 1146 → `42P01`, 1054 → `42703`;
+///   NOT NULL, length and range errors name their column (`Field 'x'`, `column 'x'` in the
+///   message) as `column`.
 ///
 /// The test-only `mysql_async` driver of the conformance tests produces exactly these cells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

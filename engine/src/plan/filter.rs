@@ -86,10 +86,7 @@ impl Planner<'_> {
                 let parts = conds.iter().map(|c| self.scalar_cond(column.clone(), s, arity, c)).collect();
                 sql::not(sql::and(parts))
             }
-            ScalarCond::List(_) if self.mysql() => {
-                self.refuse("a scalar list filter");
-                sql::bool_lit(false)
-            }
+            ScalarCond::List(l) if self.mysql() => self.mysql_list_cond(column, l),
             ScalarCond::Json { .. } if self.mysql() => {
                 self.refuse("a JSON filter");
                 sql::bool_lit(false)
@@ -142,6 +139,40 @@ impl Planner<'_> {
             ListCond::Equals(vs) => {
                 let p = self.bind_list(s, vs.clone());
                 sql::eq(column, p)
+            }
+        }
+    }
+
+    /// A scalar list filter on MySQL, where lists are JSON arrays: `has` is `JSON_CONTAINS` of a
+    /// one-element array, `equals` compares length and each element in order.
+    fn mysql_list_cond(&mut self, column: Expr, cond: &ListCond) -> Expr {
+        let contains = |p: &mut Self, v: &Value| {
+            let b = p.params.bind(v.clone());
+            sql::func("JSON_CONTAINS", vec![column.clone(), sql::func("JSON_ARRAY", vec![b])])
+        };
+        match cond {
+            ListCond::Has(v) => contains(self, v),
+            ListCond::HasEvery(vs) if vs.is_empty() => sql::is_not_null(column),
+            ListCond::HasEvery(vs) => {
+                let parts = vs.iter().map(|v| contains(self, v)).collect();
+                sql::and(parts)
+            }
+            ListCond::HasSome(vs) => {
+                let parts = vs.iter().map(|v| contains(self, v)).collect();
+                sql::or(parts)
+            }
+            ListCond::IsEmpty(empty) => {
+                let len = sql::func("COALESCE", vec![sql::func("JSON_LENGTH", vec![column]), sql::int_lit(0)]);
+                if *empty { sql::eq(len, sql::int_lit(0)) } else { sql::binop(len, BinaryOperator::Gt, sql::int_lit(0)) }
+            }
+            ListCond::Equals(vs) => {
+                let mut parts = vec![sql::eq(sql::func("JSON_LENGTH", vec![column.clone()]), sql::int_lit(vs.len() as i64))];
+                for (i, v) in vs.iter().enumerate() {
+                    let element = sql::func("JSON_EXTRACT", vec![column.clone(), sql::string_lit(&format!("$[{i}]"))]);
+                    let b = self.params.bind(v.clone());
+                    parts.push(sql::eq(sql::func("JSON_UNQUOTE", vec![element]), b));
+                }
+                sql::and(parts)
             }
         }
     }

@@ -360,7 +360,13 @@ impl<'p, 's> Writer<'p, 's> {
                 };
                 let var = self.var();
                 let ast = if assignments.is_empty() {
-                    let q = sql::SelectSpec { projection: returning, from: vec![sql::from(self.p.table_unaliased(model))], selection: cond, ..Default::default() }
+                    // MySQL returns the rows in key order, as the rewritten updates do.
+                    let order_by = if self.p.mysql() {
+                        self.p.schema.model(model).identifier().iter().map(|f| sql::order_expr(sql::col(&table, self.p.column(model, *f)), false, None)).collect()
+                    } else {
+                        vec![]
+                    };
+                    let q = sql::SelectSpec { projection: returning, from: vec![sql::from(self.p.table_unaliased(model))], selection: cond, order_by, ..Default::default() }
                         .into_query();
                     Statement::Query(Box::new(sql::for_update(q)))
                 } else {

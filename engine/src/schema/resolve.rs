@@ -182,13 +182,13 @@ fn resolve_datasource(b: &ast::ConfigBlock) -> Result<Datasource> {
                         return Err(unsupported(
                             *span,
                             "provider \"cockroachdb\" is not supported: CockroachDB's SQL, types and DDL differ from PostgreSQL's, and \
-                             Quarry runs on PostgreSQL only",
+                             Quarry runs on PostgreSQL and MySQL",
                         ));
                     }
                     other @ ("sqlite" | "sqlserver" | "mongodb") => {
-                        return Err(unsupported(*span, format!("provider \"{other}\" is not supported: Quarry runs on PostgreSQL only")));
+                        return Err(unsupported(*span, format!("provider \"{other}\" is not supported: Quarry runs on PostgreSQL and MySQL")));
                     }
-                    other => return Err(invalid(*span, format!("provider \"{other}\" is not a Prisma provider; expected \"postgresql\""))),
+                    other => return Err(invalid(*span, format!("provider \"{other}\" is not a Prisma provider; expected \"postgresql\" or \"mysql\""))),
                 })
             }
             ("schemas", _) => return Err(unsupported(*span, format!("multiple schemas (`schemas`) are not supported: {ONE_SCHEMA}"))),

@@ -149,7 +149,7 @@ export function shownUrl(url: string): string {
 
 /** An engine that never connects (validate, sql, printing rls, tenancy); `tenantField` as the client's. */
 export function offlineEngine(schema: Schema, namespace?: string, tenantField?: string): ToolEngine {
-  return new ToolEngine(schema.text, { namespace, tenantField }, offlineAdapter());
+  return new ToolEngine(schema.text, { namespace, tenantField }, offlineAdapter(schema.text));
 }
 
 export interface Connected {

@@ -59,12 +59,16 @@ function call<T>(f: () => T): T {
   }
 }
 
-/** An adapter for commands that never reach the database (validate, sql, printing rls). */
-export function offlineAdapter(): SqlDriverAdapter {
+/**
+ * An adapter for commands that never reach the database (validate, sql, printing rls), speaking
+ * the dialect of the schema's provider (`schemaText`'s datasource: MySQL or PostgreSQL).
+ */
+export function offlineAdapter(schemaText = ""): SqlDriverAdapter {
   const refuse = async (): Promise<never> => {
     throw new DriverAdapterError({ kind: "connection", message: "this command does not connect to a database" });
   };
-  return { provider: "postgres", adapterName: "offline", queryRaw: refuse, executeRaw: refuse, startTransaction: refuse };
+  const mysql = /datasource\s+\w+\s*\{[^}]*\bprovider\s*=\s*"mysql"/.test(schemaText);
+  return { provider: mysql ? "mysql" : "postgres", adapterName: "offline", queryRaw: refuse, executeRaw: refuse, startTransaction: refuse };
 }
 
 /** A migration step as the engine describes it. */

@@ -1,6 +1,7 @@
 // What Quarry does not support is refused when the client is created, on both engines, with
-// Q1004 and the line and column of the construct: other providers, views, composite types,
-// @@schema and the datasource's `schemas`. Nothing is translated into wrong SQL later.
+// Q1004 and the line and column of the construct: other providers (and a MySQL schema over a
+// PostgreSQL driver), views, composite types, @@schema and the datasource's `schemas`. Nothing is
+// translated into wrong SQL later.
 
 import assert from "node:assert/strict";
 import { after, test } from "node:test";

@@ -130,13 +130,15 @@ pub fn error(e: mysql_async::Error) -> DriverError {
                 1054 => ("42703", None),
                 _ => ("42000", None),
             };
+            // The column a NOT NULL, length or range error names (`Field 'x'`, `column 'x'`).
+            let column = ["Field '", "Column '", "column '"].iter().find_map(|p| between(&s.message, p, "'")).map(str::to_owned);
             DriverError::Database {
                 sqlstate: sqlstate.into(),
                 message: format!("{} ({}): {}", s.code, s.state, s.message),
                 schema: None,
                 constraint,
                 table: None,
-                column: None,
+                column,
             }
         }
         other => DriverError::Other(other.to_string()),
