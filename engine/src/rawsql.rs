@@ -150,8 +150,18 @@ pub fn plan(schema: &Schema, namespace: Option<&str>, ctx: &TenantContext, req: 
 pub fn plan_in(schema: &Schema, namespace: Option<&str>, ctx: &TenantContext, req: RawRequest, dialect: Dialect) -> Result<RawPlan> {
     if dialect == Dialect::Mysql {
         return Ok(match raw::scope_raw(schema, namespace, ctx, &req.query, &req.params, dialect)? {
-            // Text that runs as given keeps its `?` placeholders and its parameters' order.
-            raw::Scoped::Verbatim => RawPlan { kind: req.kind, guards: vec![], sql: RawSql::Verbatim { text: req.query, params: req.params } },
+            // Text that runs as given keeps its `?` placeholders and its parameters' order, with the
+            // schema's table names qualified with the namespace (the database) as on PostgreSQL.
+            raw::Scoped::Verbatim => {
+                let sql = match namespace.and_then(|ns| qualify(schema, ns, &req.query, dialect)) {
+                    Some(ast) => {
+                        let (text, params) = render_mysql(&ast, &req.params)?;
+                        RawSql::Verbatim { text, params }
+                    }
+                    None => RawSql::Verbatim { text: req.query, params: req.params },
+                };
+                RawPlan { kind: req.kind, guards: vec![], sql }
+            }
             raw::Scoped::Rewritten { stmt, guards } => {
                 let (text, params) = render_mysql(&stmt.ast, &values_of(&stmt)?)?;
                 RawPlan { kind: req.kind, guards, sql: RawSql::Verbatim { text, params } }
@@ -160,7 +170,7 @@ pub fn plan_in(schema: &Schema, namespace: Option<&str>, ctx: &TenantContext, re
     }
     match raw::scope_raw(schema, namespace, ctx, &req.query, &req.params, dialect)? {
         raw::Scoped::Verbatim => {
-            let sql = match namespace.and_then(|ns| qualify(schema, ns, &req.query)) {
+            let sql = match namespace.and_then(|ns| qualify(schema, ns, &req.query, dialect)) {
                 Some(ast) => RawSql::Scoped(Box::new(Stmt { ast, params: req.params.into_iter().map(Param::Value).collect() })),
                 None => RawSql::Verbatim { text: req.query, params: req.params },
             };
@@ -177,13 +187,14 @@ pub fn plan_in(schema: &Schema, namespace: Option<&str>, ctx: &TenantContext, re
 /// those names qualified; anything else (other statements, names the schema does not have, names
 /// a `WITH` query defines anywhere in the statement) is left to the search path, and `None` means
 /// the text runs unchanged.
-fn qualify(schema: &Schema, namespace: &str, text: &str) -> Option<sqlparser::ast::Statement> {
+fn qualify(schema: &Schema, namespace: &str, text: &str, dialect: Dialect) -> Option<sqlparser::ast::Statement> {
     use sqlparser::ast::{Ident, ObjectName, ObjectNamePart, Query, TableFactor, VisitMut, VisitorMut};
     use std::ops::ControlFlow;
 
-    /// A name as PostgreSQL reads it: quoted as written, unquoted folded to lower case.
-    fn read(i: &Ident) -> String {
-        if i.quote_style.is_some() { i.value.clone() } else { i.value.to_lowercase() }
+    /// A name as PostgreSQL reads it: quoted as written, unquoted folded to lower case. MySQL
+    /// keeps table names as written.
+    fn read(i: &Ident, dialect: Dialect) -> String {
+        if i.quote_style.is_some() || dialect == Dialect::Mysql { i.value.clone() } else { i.value.to_lowercase() }
     }
     // One pass (each visitor type costs the module a copy of the tree walk): a query's WITH names
     // are seen before anything that could refer to them.
@@ -191,6 +202,7 @@ fn qualify(schema: &Schema, namespace: &str, text: &str) -> Option<sqlparser::as
         tables: Vec<&'a str>,
         ctes: Vec<String>,
         namespace: &'a str,
+        dialect: Dialect,
         /// The next relation names a table function (`generate_series(...)`), not a table.
         function_next: bool,
         changed: bool,
@@ -198,7 +210,8 @@ fn qualify(schema: &Schema, namespace: &str, text: &str) -> Option<sqlparser::as
     impl VisitorMut for Qualify<'_> {
         type Break = ();
         fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<()> {
-            self.ctes.extend(q.with.iter().flat_map(|w| &w.cte_tables).map(|cte| read(&cte.alias.name)));
+            let dialect = self.dialect;
+            self.ctes.extend(q.with.iter().flat_map(|w| &w.cte_tables).map(|cte| read(&cte.alias.name, dialect)));
             ControlFlow::Continue(())
         }
         fn pre_visit_table_factor(&mut self, t: &mut TableFactor) -> ControlFlow<()> {
@@ -212,7 +225,7 @@ fn qualify(schema: &Schema, namespace: &str, text: &str) -> Option<sqlparser::as
                 return ControlFlow::Continue(());
             }
             if let [ObjectNamePart::Identifier(i)] = name.0.as_slice() {
-                let table = read(i);
+                let table = read(i, self.dialect);
                 if self.tables.contains(&table.as_str()) && !self.ctes.contains(&table) {
                     name.0.insert(0, ObjectNamePart::Identifier(crate::sql::ident(self.namespace)));
                     self.changed = true;
@@ -222,7 +235,7 @@ fn qualify(schema: &Schema, namespace: &str, text: &str) -> Option<sqlparser::as
         }
     }
 
-    let mut ast = raw::parse_one(text).ok()?;
+    let mut ast = raw::parse_in(text, dialect, None).ok()?;
     let mut tables: Vec<&str> = schema.models.iter().map(|m| m.db_name.as_str()).collect();
     for m in &schema.models {
         for (_, _, r) in m.relation_fields() {
@@ -231,7 +244,7 @@ fn qualify(schema: &Schema, namespace: &str, text: &str) -> Option<sqlparser::as
             }
         }
     }
-    let mut q = Qualify { tables, ctes: Vec::new(), namespace, function_next: false, changed: false };
+    let mut q = Qualify { tables, ctes: Vec::new(), namespace, dialect, function_next: false, changed: false };
     let _ = VisitMut::visit(&mut ast, &mut q);
     q.changed.then_some(ast)
 }
@@ -361,6 +374,7 @@ pub(crate) fn values_of(stmt: &Stmt) -> Result<Vec<Value>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scope::TenantContext;
 
     #[test]
     fn raw_sql_as_given_names_the_schema_tables_in_the_namespace() {
@@ -368,7 +382,7 @@ mod tests {
             "model Post {\n  id Int @id\n  tags Tag[]\n}\nmodel Tag {\n  id Int @id\n  posts Post[]\n}\nmodel lower {\n  id Int @id\n}",
         )
         .unwrap();
-        let q = |sql: &str| qualify(&schema, "app", sql).map(|s| s.to_string());
+        let q = |sql: &str| qualify(&schema, "app", sql, Dialect::Postgres).map(|s| s.to_string());
         assert_eq!(q(r#"SELECT * FROM "Post" p JOIN "_PostToTag" j ON j."A" = p.id"#).as_deref(), Some(r#"SELECT * FROM "app"."Post" p JOIN "app"."_PostToTag" j ON j."A" = p.id"#));
         assert_eq!(q(r#"UPDATE "Tag" SET id = $1"#).as_deref(), Some(r#"UPDATE "app"."Tag" SET id = $1"#));
         assert_eq!(q(r#"INSERT INTO "Tag" (id) VALUES ($1)"#).as_deref(), Some(r#"INSERT INTO "app"."Tag" (id) VALUES ($1)"#));
@@ -383,6 +397,22 @@ mod tests {
         // Anything else runs as written.
         assert_eq!(q(r#"CREATE INDEX i ON "Post" (id)"#), None);
         assert_eq!(q("SELECT 1; SELECT 2"), None);
+    }
+
+    #[test]
+    fn mysql_raw_sql_as_given_names_the_schema_tables_in_the_database() {
+        let schema = Schema::parse("model Post {\n  id Int @id\n  title String\n}").unwrap();
+        let req = |sql: &str| RawRequest { kind: RawKind::Query, query: sql.to_owned(), params: vec![Value::Int(1), Value::String("a\\".into())] };
+        let text = |sql: &str| match plan_in(&schema, Some("app"), &TenantContext::Unscoped, req(sql), Dialect::Mysql).unwrap().sql {
+            RawSql::Verbatim { text, params } => (text, params),
+            RawSql::Scoped(_) => panic!("MySQL raw SQL is rendered when planned"),
+        };
+        let (t, p) = text("SELECT * FROM Post WHERE id = ? AND title = ?");
+        assert_eq!(t, "SELECT * FROM `app`.Post WHERE id = ? AND title = ?");
+        assert_eq!(p, vec![Value::Int(1), Value::String("a\\".into())]);
+        // Table names keep their case in MySQL: `post` is not the schema's table; other text runs as written.
+        assert_eq!(text("SELECT * FROM post WHERE id = ?").0, "SELECT * FROM post WHERE id = ?");
+        assert_eq!(text("SHOW TABLES").0, "SHOW TABLES");
     }
 }
 
