@@ -15,7 +15,8 @@
 // CLIENT_FOUND_ROWS (affected rows are changed rows). Errors carry the PostgreSQL SQLSTATE of the
 // same condition: 1062 -> 23505 (constraint: the key name without a table prefix), 1451/1452 ->
 // 23503 (constraint name), 1048/1364 -> 23502, 1406 -> 22001, 1264 -> 22003 (these three with the
-// column the message names), 1213 -> 40P01.
+// column the message names), 1213 -> 40P01. The
+// two MySQL adapters share that translation in `./mysql.ts`.
 
 /** The value kinds the engine binds, named so an adapter can pick an encoding. */
 export type ArgType =
@@ -117,6 +118,12 @@ export type DriverErrorCause =
       constraint?: string;
       table?: string;
       column?: string;
+      /**
+       * MySQL adapters: the server's error number and its own SQLSTATE. `sqlstate` is then
+       * PostgreSQL's code for the same failure where the engine maps one (see `npm/src/mysql.ts`).
+       */
+      errno?: number;
+      mysqlSqlstate?: string;
     }
   | {
       kind: "poolTimeout";
@@ -125,7 +132,7 @@ export type DriverErrorCause =
       connectionLimit?: number;
       timeout?: number;
     }
-  | { kind: "connection"; message: string }
+  | { kind: "connection"; message: string; /** MySQL adapters: the error number, when there is one. */ errno?: number }
   | { kind: "transactionClosed"; message: string }
   | { kind: "other"; message: string };
 

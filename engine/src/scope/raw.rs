@@ -22,6 +22,16 @@
 //!   the tenant can see (checked by a guard statement first, `P2003` otherwise).
 //!
 //! A final count checks that every reference to a scoped table was rewritten.
+//!
+//! The dialect is the schema's: PostgreSQL, or MySQL (MariaDB). With MySQL the text is read as
+//! MySQL reads it (backtick identifiers, `\` escapes in strings, `#` comments, `?` placeholders,
+//! turned into `$1..$n` for the scope pass) and refused when MySQL would run something the
+//! parser does not see or that changes the session: executable comments (`/*! ... */`,
+//! `/*M! ... */`), user and system variables (`@v`, `@@v`, `:=`), `ON DUPLICATE KEY UPDATE`,
+//! functions outside a MySQL allow-list (`LOAD_FILE`, `SLEEP`, `GET_LOCK`, ...). Unquoted
+//! column names are case-insensitive in MySQL: they are spelled as the schema spells them before
+//! the scope pass compares them. Fences are `LIMIT 18446744073709551615` (MySQL has no OFFSET
+//! without LIMIT), which also keeps MySQL and MariaDB from merging the derived table.
 
 use super::foreign_keys;
 use super::{Origin, RelationCounter, Scoper, TenantContext, is_scoped, model_of};
@@ -34,7 +44,8 @@ use sqlparser::ast::{
     AssignmentTarget, Expr, FromTable, Ident, ObjectName, ObjectNamePart, OnConflictAction, OnInsert, Query, Select, SetExpr,
     Statement, TableFactor, TableObject, Value as SqlValue, ValueWithSpan, Visit, VisitMut, VisitorMut,
 };
-use sqlparser::dialect::PostgreSqlDialect;
+use crate::exec::Dialect;
+use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect};
 use sqlparser::parser::Parser;
 use std::collections::HashSet;
 use std::ops::ControlFlow;
@@ -91,12 +102,74 @@ const FUNCTIONS: &[&str] = &[
 /// Functions refused with a message of their own: they change session or transaction state.
 const SESSION_FUNCTIONS: &[&str] = &["set_config", "pg_advisory_lock", "pg_advisory_xact_lock", "pg_terminate_backend", "pg_cancel_backend"];
 
+/// The MySQL counterpart of [`FUNCTIONS`]: built-in functions that compute a value from their
+/// arguments (and the clock), read no table, file or session state and change nothing.
+const MYSQL_FUNCTIONS: &[&str] = &[
+    // aggregates and window functions
+    "count", "sum", "avg", "min", "max", "group_concat", "json_arrayagg", "json_objectagg", "bit_and", "bit_or",
+    "bit_xor", "std", "stddev", "stddev_pop", "stddev_samp", "variance", "var_pop", "var_samp", "row_number", "rank",
+    "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead", "first_value", "last_value", "nth_value",
+    // conditional
+    "coalesce", "nullif", "ifnull", "if", "isnull", "greatest", "least",
+    // numbers
+    "abs", "ceil", "ceiling", "floor", "round", "truncate", "mod", "pow", "power", "sqrt", "exp", "ln", "log", "log2",
+    "log10", "sign", "rand", "pi", "degrees", "radians", "sin", "cos", "tan", "conv", "crc32", "bin", "oct",
+    // text
+    "lower", "upper", "lcase", "ucase", "length", "char_length", "character_length", "octet_length", "bit_length",
+    "concat", "concat_ws", "substr", "substring", "substring_index", "mid", "left", "right", "lpad", "rpad", "ltrim",
+    "rtrim", "trim", "replace", "reverse", "repeat", "space", "locate", "instr", "position", "strcmp", "field",
+    "find_in_set", "elt", "format", "md5", "sha1", "sha", "sha2", "hex", "unhex", "to_base64", "from_base64", "ascii",
+    "ord", "char", "regexp_replace", "regexp_substr", "regexp_instr", "regexp_like", "quote", "soundex",
+    // dates
+    "now", "current_timestamp", "current_date", "current_time", "curdate", "curtime", "utc_timestamp", "utc_date",
+    "utc_time", "localtime", "localtimestamp", "date", "time", "year", "month", "day", "dayofmonth", "dayofweek",
+    "dayofyear", "hour", "minute", "second", "microsecond", "week", "weekday", "quarter", "monthname", "dayname",
+    "last_day", "date_add", "date_sub", "adddate", "subdate", "addtime", "subtime", "datediff", "timediff",
+    "timestampdiff", "timestampadd", "date_format", "time_format", "str_to_date", "from_unixtime", "unix_timestamp",
+    "makedate", "maketime", "extract", "to_days", "from_days",
+    // json
+    "json_extract", "json_unquote", "json_object", "json_array", "json_length", "json_contains", "json_contains_path",
+    "json_keys", "json_type", "json_valid", "json_set", "json_insert", "json_replace", "json_remove",
+    "json_merge_patch", "json_merge_preserve", "json_quote", "json_search", "json_depth", "json_value",
+    "json_overlaps",
+    // other pure functions
+    "uuid",
+];
+
+/// MySQL functions refused with a message of their own: they read files, wait, take locks or
+/// read or change session state.
+const MYSQL_SESSION_FUNCTIONS: &[&str] = &[
+    "load_file", "sleep", "benchmark", "get_lock", "release_lock", "release_all_locks", "is_free_lock", "is_used_lock",
+    "master_pos_wait", "source_pos_wait", "last_insert_id", "found_rows", "row_count", "connection_id", "database",
+    "schema", "user", "current_user", "session_user", "system_user", "version", "name_const", "values", "value",
+    "setval", "nextval", "lastval",
+];
+
+/// The fence's row limit on MySQL: LIMIT is required for OFFSET there, and a derived table with a
+/// LIMIT is neither merged into the outer query nor given its conditions.
+const MYSQL_FENCE_LIMIT: &str = "18446744073709551615";
+
+fn dialect_name(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => "PostgreSQL",
+        Dialect::Mysql => "MySQL",
+    }
+}
+
 fn refused(message: impl Into<String>) -> Error {
     Error::new(codes::RAW_SQL_REFUSED, message)
 }
 
-/// Applies tenant scope to a raw statement. `params` are the request's parameters (`$1..$n`).
-pub fn scope_raw(schema: &Schema, namespace: Option<&str>, ctx: &TenantContext, text: &str, params: &[Value]) -> Result<Scoped> {
+/// Applies tenant scope to a raw statement. `params` are the request's parameters (`$1..$n` in
+/// PostgreSQL, `?` in MySQL, which the statement then carries as `$1..$n` in order).
+pub fn scope_raw(
+    schema: &Schema,
+    namespace: Option<&str>,
+    ctx: &TenantContext,
+    text: &str,
+    params: &[Value],
+    dialect: Dialect,
+) -> Result<Scoped> {
     let any_scoped = schema.model_ids().any(|m| is_scoped(schema, m));
     let tenant = match ctx {
         TenantContext::Unscoped => return Ok(Scoped::Verbatim),
@@ -104,16 +177,16 @@ pub fn scope_raw(schema: &Schema, namespace: Option<&str>, ctx: &TenantContext, 
         TenantContext::Missing => None,
         TenantContext::Tenant(t) => Some(t),
     };
-    let ast = parse_one(text)?;
+    let ast = parse_in(text, dialect, Some(schema))?;
     let mut stmt = Stmt { ast, params: params.iter().cloned().map(Param::Value).collect() };
-    check_placeholders(&stmt.ast, params.len())?;
-    let mut check = Check::new(schema, namespace);
+    check_placeholders(&stmt.ast, params.len(), dialect)?;
+    let mut check = Check::new(schema, namespace, dialect);
     check.statement(&stmt.ast)?;
     let _ = VisitMut::visit(&mut stmt.ast, &mut check);
     if let Some(e) = check.error {
         return Err(e);
     }
-    fold_write_names(&mut stmt.ast);
+    fold_write_names(&mut stmt.ast, dialect);
     if tenant.is_none() {
         // No tenant context: statements on scoped tables fail closed.
         if let Some(model) = check.scoped.first() {
@@ -141,17 +214,18 @@ pub fn scope_raw(schema: &Schema, namespace: Option<&str>, ctx: &TenantContext, 
         scoper.scope_statement(ast)?;
         return Ok(Scoped::Rewritten { stmt: Box::new(stmt), guards: vec![] });
     }
-    let guards = rewrite(schema, namespace, ctx, tenant, &mut stmt)?;
+    let guards = rewrite(schema, namespace, ctx, tenant, &mut stmt, dialect)?;
     Ok(Scoped::Rewritten { stmt: Box::new(stmt), guards })
 }
 
-fn parse_error(e: sqlparser::parser::ParserError) -> Error {
+fn parse_error(e: sqlparser::parser::ParserError, dialect: Dialect) -> Error {
     // The parser's message quotes the text it stopped at; keep only where it stopped.
     let msg = e.to_string();
     let at = msg.find(" at Line: ").map(|i| msg[i + 4..].to_owned());
+    let name = dialect_name(dialect);
     let mut err = refused(match &at {
-        Some(at) => format!("the raw SQL could not be parsed as a PostgreSQL statement ({at})"),
-        None => "the raw SQL could not be parsed as a PostgreSQL statement".to_owned(),
+        Some(at) => format!("the raw SQL could not be parsed as a {name} statement ({at})"),
+        None => format!("the raw SQL could not be parsed as a {name} statement"),
     });
     if let Some(at) = at {
         err = err.with_meta("position", at);
@@ -253,45 +327,194 @@ fn check_depth(tokens: &[sqlparser::tokenizer::TokenWithSpan]) -> Result<()> {
     Ok(())
 }
 
-/// Exactly one SELECT, INSERT, UPDATE or DELETE, parsed as PostgreSQL. Only the parser's entry
-/// points for these are called, so the rest of the parser (DDL and every other statement) stays
-/// out of the Wasm module; any other statement is refused by its first keyword.
+/// Exactly one SELECT, INSERT, UPDATE or DELETE, parsed as PostgreSQL.
 pub(crate) fn parse_one(text: &str) -> Result<Statement> {
+    parse_in(text, Dialect::Postgres, None)
+}
+
+/// Exactly one SELECT, INSERT, UPDATE or DELETE, parsed in `dialect`. Only the parser's entry
+/// points for these are called, so the rest of the parser (DDL and every other statement) stays
+/// out of the Wasm module; any other statement is refused by its first keyword. With MySQL,
+/// `schema` spells column names as the schema does (see [`mysql_tokens`]).
+pub(crate) fn parse_in(text: &str, dialect: Dialect, schema: Option<&Schema>) -> Result<Statement> {
     use sqlparser::keywords::Keyword;
     use sqlparser::tokenizer::Token;
-    let dialect = PostgreSqlDialect {};
-    let tokens = sqlparser::tokenizer::Tokenizer::new(&dialect, text)
+    let (pg, my) = (PostgreSqlDialect {}, MySqlDialect {});
+    let parser_dialect: &dyn sqlparser::dialect::Dialect = match dialect {
+        Dialect::Postgres => &pg,
+        Dialect::Mysql => &my,
+    };
+    let mut tokens = sqlparser::tokenizer::Tokenizer::new(parser_dialect, text)
         .tokenize_with_location()
-        .map_err(|e| parse_error(e.into()))?;
+        .map_err(|e| parse_error(e.into(), dialect))?;
+    match dialect {
+        Dialect::Postgres => check_quotes(&tokens, '"', true)?,
+        Dialect::Mysql => mysql_tokens(text, &mut tokens, schema)?,
+    }
     check_depth(&tokens)?;
-    let mut p = Parser::new(&dialect).with_recursion_limit(RAW_RECURSION_LIMIT).with_tokens_with_locations(tokens);
+    let mut p = Parser::new(parser_dialect).with_recursion_limit(RAW_RECURSION_LIMIT).with_tokens_with_locations(tokens);
     let first = p.peek_token();
     let stmt = match &first.token {
         Token::Word(w) if w.quote_style.is_none() => match w.keyword {
-            Keyword::SELECT | Keyword::WITH | Keyword::VALUES => Statement::Query(p.parse_query().map_err(parse_error)?),
+            Keyword::SELECT | Keyword::WITH | Keyword::VALUES => Statement::Query(p.parse_query().map_err(|e| parse_error(e, dialect))?),
             Keyword::INSERT => {
                 let t = p.next_token();
-                p.parse_insert(t).map_err(parse_error)?
+                p.parse_insert(t).map_err(|e| parse_error(e, dialect))?
             }
             Keyword::UPDATE => {
                 let t = p.next_token();
-                p.parse_update(t).map_err(parse_error)?
+                p.parse_update(t).map_err(|e| parse_error(e, dialect))?
             }
             Keyword::DELETE => {
                 let t = p.next_token();
-                p.parse_delete(t).map_err(parse_error)?
+                p.parse_delete(t).map_err(|e| parse_error(e, dialect))?
             }
             _ => return Err(refused_keyword(&w.value)),
         },
-        Token::LParen => Statement::Query(p.parse_query().map_err(parse_error)?),
+        Token::LParen => Statement::Query(p.parse_query().map_err(|e| parse_error(e, dialect))?),
         Token::EOF => return Err(refused("the raw SQL holds no statement")),
-        _ => return Err(refused("the raw SQL could not be parsed as a PostgreSQL statement")),
+        _ => return Err(refused(format!("the raw SQL could not be parsed as a {} statement", dialect_name(dialect)))),
     };
     while p.consume_token(&Token::SemiColon) {}
     if p.peek_token().token != Token::EOF {
         return Err(refused("the raw SQL holds more than one statement: run one statement per call"));
     }
     Ok(stmt)
+}
+
+/// The statement is rendered again from its tree, and sqlparser writes a quote that follows a
+/// backslash inside a string or a quoted name as it is, without doubling it: `'a\'` would then end
+/// the literal somewhere else than where the parser ended it. Such literals and names are refused
+/// (`ident_quote` is the dialect's identifier quote; `strings`: check string literals too).
+fn check_quotes(tokens: &[sqlparser::tokenizer::TokenWithSpan], ident_quote: char, strings: bool) -> Result<()> {
+    use sqlparser::tokenizer::Token;
+    for t in tokens {
+        let bad = match &t.token {
+            Token::SingleQuotedString(v)
+            | Token::NationalStringLiteral(v)
+            | Token::SingleQuotedByteStringLiteral(v)
+            | Token::SingleQuotedRawStringLiteral(v)
+            | Token::UnicodeStringLiteral(v) => strings && v.contains("\\'"),
+            Token::DoubleQuotedString(v) => strings && v.contains("\\\""),
+            Token::Word(w) => w.quote_style == Some(ident_quote) && w.value.contains(&format!("\\{ident_quote}")),
+            _ => false,
+        };
+        if bad {
+            return Err(refused("a string or quoted name with a backslash before a quote is not supported in raw SQL under tenant scope"));
+        }
+    }
+    Ok(())
+}
+
+/// MySQL's tokens as the scope pass needs them, or a refusal for what MySQL would run that the
+/// parser does not see, or that reads or changes session state:
+/// - executable comments: sqlparser reads `/*! ... */` and `/*!80000 ... */` as part of the
+///   statement, and MariaDB also runs `/*M! ... */`, which sqlparser skips as a comment;
+/// - user and system variables (`@v`, `@@v`) and `:=`;
+/// - `?` placeholders become `$1..$n` in order; other placeholders are refused;
+/// - double-quoted strings (MySQL strings, not names) become single-quoted ones;
+/// - unquoted and backquoted names that are a schema column's name in another case take the
+///   schema's spelling (MySQL compares column names without case), so that `SET TENANTID = ...`
+///   is seen as a write of the tenant column; non-ASCII names other than the schema's own are
+///   refused (MySQL's case and accent rules for them are not Rust's).
+fn mysql_tokens(text: &str, tokens: &mut [sqlparser::tokenizer::TokenWithSpan], schema: Option<&Schema>) -> Result<()> {
+    use sqlparser::tokenizer::{Token, Whitespace};
+    // Strings are written again from their values ([`crate::rawsql::render_mysql`]); names are not.
+    check_quotes(tokens, '`', false)?;
+    let chars: Vec<char> = text.chars().collect();
+    let mut line_starts = vec![0usize];
+    line_starts.extend(chars.iter().enumerate().filter(|(_, c)| **c == '\n').map(|(i, _)| i + 1));
+    let starts_with = |loc: sqlparser::tokenizer::Location, prefix: &str| -> bool {
+        let Some(line) = (loc.line as usize).checked_sub(1).and_then(|l| line_starts.get(l)) else { return false };
+        let Some(at) = (loc.column as usize).checked_sub(1).map(|c| line + c) else { return false };
+        prefix.chars().enumerate().all(|(i, p)| chars.get(at + i) == Some(&p))
+    };
+    let executable = || {
+        refused("executable comments (/*! ... */, /*M! ... */) are refused in raw SQL under tenant scope: MySQL runs their contents")
+    };
+    // The schema's column names by their lower-case form, when that form has one spelling.
+    let mut columns: std::collections::HashMap<String, Option<&str>> = std::collections::HashMap::new();
+    let mut tables: HashSet<&str> = HashSet::new();
+    if let Some(schema) = schema {
+        for m in &schema.models {
+            tables.insert(m.db_name.as_str());
+            for f in &m.fields {
+                if let Some(s) = f.as_scalar() {
+                    let e = columns.entry(s.db_name.to_lowercase()).or_insert(Some(s.db_name.as_str()));
+                    if e.is_some_and(|spelled| spelled != s.db_name) {
+                        *e = None;
+                    }
+                }
+            }
+        }
+    }
+    let mut placeholders = 0usize;
+    for t in tokens.iter_mut() {
+        // A token from an executable comment starts where the comment starts.
+        if starts_with(t.span.start, "/*!") {
+            return Err(executable());
+        }
+        match &mut t.token {
+            Token::Whitespace(Whitespace::MultiLineComment(c)) if c.starts_with("M!") || c.starts_with('!') => {
+                return Err(executable());
+            }
+            Token::Placeholder(p) if p == "?" => {
+                placeholders += 1;
+                *p = format!("${placeholders}");
+            }
+            Token::Placeholder(p) => {
+                return Err(Error::at(codes::INVALID_VALUE, "args.query", format!("placeholder {p} is not supported with MySQL: use ?")));
+            }
+            Token::Word(w) if w.quote_style.is_none() && w.value.starts_with('$') => {
+                return Err(Error::at(
+                    codes::INVALID_VALUE,
+                    "args.query",
+                    format!("{} is not supported with MySQL: use ? for parameters and backticks for such names", w.value),
+                ));
+            }
+            Token::Word(w) if w.quote_style.is_none() && w.value.starts_with('@') => {
+                return Err(refused(format!(
+                    "variables ({}) are refused in raw SQL under tenant scope: they carry session state from one statement to the next",
+                    w.value
+                )));
+            }
+            Token::AtSign | Token::Assignment => {
+                return Err(refused("variables (@name, :=) are refused in raw SQL under tenant scope: they carry session state"));
+            }
+            Token::DoubleQuotedString(v) => t.token = Token::SingleQuotedString(std::mem::take(v)),
+            Token::Word(w) if (w.quote_style.is_none() || w.quote_style == Some('`')) && !w.value.is_ascii() => {
+                // MySQL compares names by its own case (and, by version and collation, accent)
+                // rules, which are not Rust's: a non-ASCII name could mean a schema column the
+                // scope pass does not recognise. Only the schema's own spellings are taken.
+                if !tables.contains(w.value.as_str()) && !columns.values().flatten().any(|c| *c == w.value) {
+                    return Err(refused(format!(
+                        "name {} is refused in raw SQL under tenant scope on MySQL: names other than the schema's must be ASCII",
+                        w.value
+                    )));
+                }
+            }
+            Token::Word(w) if w.quote_style.is_none() || w.quote_style == Some('`') => {
+                if !tables.contains(w.value.as_str()) {
+                    match columns.get(&w.value.to_lowercase()) {
+                        Some(Some(spelled)) => {
+                            if w.value != *spelled {
+                                w.value = (*spelled).to_owned();
+                            }
+                        }
+                        Some(None) => {
+                            return Err(refused(format!(
+                                "column name {} is ambiguous in MySQL (the schema has columns that differ only in case)",
+                                w.value
+                            )));
+                        }
+                        None => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// A statement other than SELECT, INSERT, UPDATE and DELETE, by its first keyword.
@@ -309,7 +532,7 @@ fn refused_keyword(word: &str) -> Error {
 }
 
 /// Placeholders must be `$1..$n` within the parameters given (the tenant id is appended after them).
-fn check_placeholders(stmt: &Statement, given: usize) -> Result<()> {
+fn check_placeholders(stmt: &Statement, given: usize, dialect: Dialect) -> Result<()> {
     struct P {
         max: usize,
         bad: Option<String>,
@@ -331,6 +554,13 @@ fn check_placeholders(stmt: &Statement, given: usize) -> Result<()> {
     if let Some(bad) = p.bad {
         return Err(Error::at(codes::INVALID_VALUE, "args.query", format!("placeholder {bad} is not supported: use $1, $2, ...")));
     }
+    if p.max > given && dialect == Dialect::Mysql {
+        return Err(Error::at(
+            codes::INVALID_VALUE,
+            "args.parameters",
+            format!("the SQL has {} ? placeholder(s) but {given} parameter(s) were given", p.max),
+        ));
+    }
     if p.max > given {
         return Err(Error::at(
             codes::INVALID_VALUE,
@@ -342,18 +572,24 @@ fn check_placeholders(stmt: &Statement, given: usize) -> Result<()> {
 }
 
 /// `Name` -> `"name"`: PostgreSQL folds unquoted names to lower case; after this every name
-/// compares exactly.
-fn fold(ident: &mut Ident) {
+/// compares exactly. MySQL keeps table names and aliases as written (they are case-sensitive
+/// where its tables live in files with case-sensitive names, as on Linux): `Name` -> `` `Name` ``.
+fn fold(ident: &mut Ident, dialect: Dialect) {
     if ident.quote_style.is_none() {
-        ident.value = ident.value.to_ascii_lowercase();
-        ident.quote_style = Some('"');
+        match dialect {
+            Dialect::Postgres => {
+                ident.value = ident.value.to_ascii_lowercase();
+                ident.quote_style = Some('"');
+            }
+            Dialect::Mysql => ident.quote_style = Some('`'),
+        }
     }
 }
 
-fn fold_name(name: &mut ObjectName) {
+fn fold_name(name: &mut ObjectName, dialect: Dialect) {
     for part in &mut name.0 {
         if let ObjectNamePart::Identifier(i) = part {
-            fold(i);
+            fold(i, dialect);
         }
     }
 }
@@ -374,6 +610,7 @@ struct CteFrame {
 struct Check<'a> {
     schema: &'a Schema,
     namespace: Option<&'a str>,
+    dialect: Dialect,
     scoped: Vec<ModelId>,
     /// One frame per query being visited, innermost last.
     ctes: Vec<CteFrame>,
@@ -384,8 +621,8 @@ struct Check<'a> {
 }
 
 impl<'a> Check<'a> {
-    fn new(schema: &'a Schema, namespace: Option<&'a str>) -> Self {
-        Check { schema, namespace, scoped: vec![], ctes: Vec::new(), function_next: false, statements: 0, error: None }
+    fn new(schema: &'a Schema, namespace: Option<&'a str>, dialect: Dialect) -> Self {
+        Check { schema, namespace, dialect, scoped: vec![], ctes: Vec::new(), function_next: false, statements: 0, error: None }
     }
 
     fn fail(&mut self, e: Error) -> ControlFlow<()> {
@@ -399,6 +636,15 @@ impl<'a> Check<'a> {
             Statement::Query(_) => Ok(()),
             Statement::Insert(ins) => {
                 if !ins.assignments.is_empty() || ins.or.is_some() || ins.ignore || ins.overwrite || ins.replace_into || ins.partitioned.is_some() || !ins.after_columns.is_empty() || ins.insert_alias.is_some() {
+                    return Err(refused("this form of INSERT is not supported in raw SQL under tenant scope"));
+                }
+                if matches!(ins.on, Some(OnInsert::DuplicateKeyUpdate(_))) {
+                    return Err(refused(
+                        "INSERT ... ON DUPLICATE KEY UPDATE is refused in raw SQL under tenant scope: the key it collides with may be \
+                         another tenant's row",
+                    ));
+                }
+                if ins.priority.is_some() || ins.has_table_keyword {
                     return Err(refused("this form of INSERT is not supported in raw SQL under tenant scope"));
                 }
                 if !matches!(ins.table, TableObject::TableName(_)) {
@@ -435,9 +681,28 @@ impl<'a> Check<'a> {
             .collect();
         let base = match parts.as_slice() {
             [f] => f.as_str(),
-            [schema, f] if schema == "pg_catalog" => f.as_str(),
+            [schema, f] if schema == "pg_catalog" && self.dialect == Dialect::Postgres => f.as_str(),
             _ => "",
         };
+        let base_lower = base.to_ascii_lowercase();
+        if self.dialect == Dialect::Mysql {
+            // MySQL function names are case-insensitive, quoted or not.
+            let base = base_lower.as_str();
+            if MYSQL_SESSION_FUNCTIONS.contains(&base) {
+                return Err(refused(format!(
+                    "{base}() reads files, waits, takes locks or reads or changes session state: refused under tenant scope"
+                ))
+                .with_meta("function", base));
+            }
+            if base.is_empty() || !MYSQL_FUNCTIONS.contains(&base) {
+                let shown = parts.join(".");
+                return Err(refused(format!(
+                    "function {shown}() is not allowed in raw SQL under tenant scope (only built-in functions that read no tables by name)"
+                ))
+                .with_meta("function", shown));
+            }
+            return Ok(());
+        }
         if SESSION_FUNCTIONS.contains(&base) {
             return Err(refused(format!("{base}() changes session or transaction state: refused under tenant scope")).with_meta("function", base));
         }
@@ -452,9 +717,20 @@ impl<'a> Check<'a> {
     }
 
     fn relation(&mut self, name: &mut ObjectName) -> Result<()> {
-        fold_name(name);
+        fold_name(name, self.dialect);
         if std::mem::take(&mut self.function_next) {
             return Ok(());
+        }
+        // MySQL: a qualified name is another database's table (information_schema, mysql,
+        // performance_schema, ...) unless it is the engine's namespace.
+        if self.dialect == Dialect::Mysql && name.0.len() > 1 {
+            let qualifier = name.0.first().and_then(|p| p.as_ident()).map(|i| i.value.as_str());
+            if name.0.len() > 2 || self.namespace.is_none() || qualifier != self.namespace {
+                return Err(refused(format!(
+                    "table {name} is not a table of the schema: raw SQL under tenant scope reads and writes only the schema's tables"
+                ))
+                .with_meta("table", name.to_string()));
+            }
         }
         if let Some(model) = model_of(self.schema, self.namespace, name) {
             if is_scoped(self.schema, model) && !self.scoped.contains(&model) {
@@ -519,9 +795,10 @@ impl VisitorMut for Check<'_> {
         if let Some(with) = &mut q.with {
             frame.recursive = with.recursive;
             for cte in &mut with.cte_tables {
-                fold(&mut cte.alias.name);
+                fold(&mut cte.alias.name, self.dialect);
                 let name = cte.alias.name.value.clone();
-                if self.schema.models.iter().any(|m| m.db_name == name) {
+                let mysql = self.dialect == Dialect::Mysql;
+                if self.schema.models.iter().any(|m| m.db_name == name || (mysql && m.db_name.eq_ignore_ascii_case(&name))) {
                     return self.fail(refused(format!("a WITH query may not be named like the table {name} under tenant scope")));
                 }
                 frame.names.push(name);
@@ -568,19 +845,19 @@ impl VisitorMut for Check<'_> {
             }
             TableFactor::Table { alias, .. } => {
                 if let Some(a) = alias {
-                    fold(&mut a.name);
+                    fold(&mut a.name, self.dialect);
                 }
                 Ok(())
             }
             TableFactor::Function { name, alias, .. } => {
                 if let Some(a) = alias {
-                    fold(&mut a.name);
+                    fold(&mut a.name, self.dialect);
                 }
                 self.function(name)
             }
             TableFactor::Derived { alias, .. } | TableFactor::NestedJoin { alias, .. } | TableFactor::UNNEST { alias, .. } | TableFactor::TableFunction { alias, .. } => {
                 if let Some(a) = alias {
-                    fold(&mut a.name);
+                    fold(&mut a.name, self.dialect);
                 }
                 Ok(())
             }
@@ -615,6 +892,7 @@ struct Fence<'s, 'a> {
     error: Option<Error>,
     /// The fenced subqueries this pass made (by address), so that only they receive conditions.
     made: HashSet<usize>,
+    dialect: Dialect,
 }
 
 impl VisitorMut for Fence<'_, '_> {
@@ -661,11 +939,18 @@ impl VisitorMut for Fence<'_, '_> {
                 if let TableFactor::Derived { subquery, .. } = tf {
                     self.made.insert(subquery.as_ref() as *const Query as usize);
                     // The fence: a subquery with OFFSET is neither pulled up nor given the outer
-                    // query's conditions.
-                    subquery.limit_clause = Some(sqlparser::ast::LimitClause::LimitOffset {
-                        limit: None,
-                        offset: Some(sqlparser::ast::Offset { value: sql::int_lit(0), rows: sqlparser::ast::OffsetRows::None }),
-                        limit_by: vec![],
+                    // query's conditions (PostgreSQL); on MySQL a LIMIT does that.
+                    subquery.limit_clause = Some(match self.dialect {
+                        Dialect::Postgres => sqlparser::ast::LimitClause::LimitOffset {
+                            limit: None,
+                            offset: Some(sqlparser::ast::Offset { value: sql::int_lit(0), rows: sqlparser::ast::OffsetRows::None }),
+                            limit_by: vec![],
+                        },
+                        Dialect::Mysql => sqlparser::ast::LimitClause::LimitOffset {
+                            limit: Some(Expr::value(SqlValue::Number(MYSQL_FENCE_LIMIT.to_owned(), false))),
+                            offset: None,
+                            limit_by: vec![],
+                        },
                     });
                 }
                 ControlFlow::Continue(())
@@ -678,8 +963,8 @@ impl VisitorMut for Fence<'_, '_> {
     }
 }
 
-fn fence<T: VisitMut + ?Sized>(scoper: &mut Scoper<'_>, node: &mut T) -> Result<()> {
-    let mut f = Fence { scoper, error: None, made: HashSet::new() };
+fn fence<T: VisitMut + ?Sized>(scoper: &mut Scoper<'_>, node: &mut T, dialect: Dialect) -> Result<()> {
+    let mut f = Fence { scoper, error: None, made: HashSet::new(), dialect };
     let _ = node.visit(&mut f);
     match f.error {
         Some(e) => Err(e),
@@ -738,7 +1023,14 @@ fn cannot_raise(e: &Expr) -> bool {
     }
 }
 
-fn rewrite(schema: &Schema, namespace: Option<&str>, ctx: &TenantContext, tenant: Option<&Value>, stmt: &mut Stmt) -> Result<Vec<Step>> {
+fn rewrite(
+    schema: &Schema,
+    namespace: Option<&str>,
+    ctx: &TenantContext,
+    tenant: Option<&Value>,
+    stmt: &mut Stmt,
+    dialect: Dialect,
+) -> Result<Vec<Step>> {
     let Stmt { ast, params } = stmt;
     let mut scoper = Scoper {
         schema,
@@ -753,22 +1045,22 @@ fn rewrite(schema: &Schema, namespace: Option<&str>, ctx: &TenantContext, tenant
     };
     // Reads: every table reference outside the statement's own target is fenced.
     match ast {
-        Statement::Query(q) => fence(&mut scoper, q.as_mut())?,
+        Statement::Query(q) => fence(&mut scoper, q.as_mut(), dialect)?,
         Statement::Insert(ins) => {
-            fence(&mut scoper, &mut ins.source)?;
-            fence(&mut scoper, &mut ins.on)?;
-            fence(&mut scoper, &mut ins.returning)?;
+            fence(&mut scoper, &mut ins.source, dialect)?;
+            fence(&mut scoper, &mut ins.on, dialect)?;
+            fence(&mut scoper, &mut ins.returning, dialect)?;
         }
         Statement::Update(up) => {
-            fence(&mut scoper, &mut up.assignments)?;
-            fence(&mut scoper, &mut up.from)?;
-            fence(&mut scoper, &mut up.selection)?;
-            fence(&mut scoper, &mut up.returning)?;
+            fence(&mut scoper, &mut up.assignments, dialect)?;
+            fence(&mut scoper, &mut up.from, dialect)?;
+            fence(&mut scoper, &mut up.selection, dialect)?;
+            fence(&mut scoper, &mut up.returning, dialect)?;
         }
         Statement::Delete(del) => {
-            fence(&mut scoper, &mut del.using)?;
-            fence(&mut scoper, &mut del.selection)?;
-            fence(&mut scoper, &mut del.returning)?;
+            fence(&mut scoper, &mut del.using, dialect)?;
+            fence(&mut scoper, &mut del.selection, dialect)?;
+            fence(&mut scoper, &mut del.returning, dialect)?;
         }
         _ => return Err(refused_statement(ast)),
     }
@@ -828,11 +1120,11 @@ fn rewrite(schema: &Schema, namespace: Option<&str>, ctx: &TenantContext, tenant
 
 /// Folds the column names a write statement lists (INSERT columns, SET targets) and an INSERT's
 /// alias, which the visitor does not reach as names.
-fn fold_write_names(ast: &mut Statement) {
+fn fold_write_names(ast: &mut Statement, dialect: Dialect) {
     if let Statement::Insert(ins) = ast {
-        ins.columns.iter_mut().for_each(fold_name);
+        ins.columns.iter_mut().for_each(|c| fold_name(c, dialect));
         if let Some(a) = &mut ins.table_alias {
-            fold(&mut a.alias);
+            fold(&mut a.alias, dialect);
         }
     }
     let assignments: Vec<&mut sqlparser::ast::Assignment> = match ast {
@@ -848,8 +1140,8 @@ fn fold_write_names(ast: &mut Statement) {
     };
     for a in assignments {
         match &mut a.target {
-            AssignmentTarget::ColumnName(n) => fold_name(n),
-            AssignmentTarget::Tuple(ns) => ns.iter_mut().for_each(fold_name),
+            AssignmentTarget::ColumnName(n) => fold_name(n, dialect),
+            AssignmentTarget::Tuple(ns) => ns.iter_mut().for_each(|n| fold_name(n, dialect)),
         }
     }
 }

@@ -27,7 +27,7 @@ test("@arethetypeswrong/cli finds the types of every entry point (node10, node16
   const problems = report.analysis?.problems ?? [];
   assert.deepEqual(problems, [], JSON.stringify(problems, null, 2));
   const entries = Object.keys(report.analysis.entrypoints);
-  for (const e of [".", "./adapters/pg", "./adapters/pglite", "./adapters/neon"]) assert.ok(entries.includes(e), `attw checked ${e}`);
+  for (const e of [".", "./adapters/pg", "./adapters/pglite", "./adapters/neon", "./adapters/mysql2", "./adapters/planetscale"]) assert.ok(entries.includes(e), `attw checked ${e}`);
 });
 
 test("export conditions go from the most specific runtime to the most generic", () => {

@@ -1,5 +1,5 @@
 // Runs the conformance corpus through the npm package on one backend (the WebAssembly engine on
-// PGlite or node-postgres, or the native addon): each case's request goes
+// PGlite, node-postgres, Neon, or MySQL through mysql2 and PlanetScale's driver, or the native addon): each case's request goes
 // through the client a JavaScript user writes (`db.$forTenant(t).post.findMany(args)`, batches
 // through `$transaction([...])`), with the case's tagged argument values turned into Date,
 // bigint, Decimal and Uint8Array first; results are compared as the user gets them. The few
@@ -13,6 +13,7 @@ import { Engine } from "../../../../npm/dist/npm/src/engine.js";
 import { NativeEngine, loadNative } from "../../../../npm/dist/npm/src/native.js";
 import { decode } from "../../../../npm/dist/npm/src/values.js";
 import { dropNamespace, openBackend, prepareNamespace, reseedNamespace } from "./backends.mjs";
+import { openMysqlBackend } from "./mysql.mjs";
 import { assertError, assertSame, caseId, expectOutcome, knownFailures, loadSuites, readTestFile } from "./corpus.mjs";
 
 const tagged = (v) => (v === undefined ? undefined : decode(structuredClone(v)));
@@ -38,7 +39,7 @@ function clientFor(suite, backend, namespace) {
 
 /** The backend's engine itself, for requests no client call can express. */
 function engineFor(suite, backend, namespace) {
-  const schema = readTestFile(suite.schema);
+  const schema = backend.schema ? backend.schema(readTestFile(suite.schema)) : readTestFile(suite.schema);
   if (!backend.url) return new Engine(schema, { namespace }, backend.adapter);
   const native = loadNative();
   if (!("addon" in native)) throw new Error(native.reason);
@@ -122,7 +123,9 @@ async function checkWith(suite, backend, namespace, c, db) {
 }
 
 export async function runCorpus(backendName) {
-  const backend = await openBackend(backendName);
+  const backend = ["mysql2", "planetscale"].includes(backendName) ? await openMysqlBackend(backendName) : await openBackend(backendName);
+  // Backends with databases of their own (MySQL) bring their own steps for them.
+  const dropNs = (ns) => (backend.drop ? backend.drop(ns) : dropNamespace(backend.adapter, ns));
   const label = backend.label;
   const known = knownFailures(label);
   const created = [];
@@ -134,7 +137,8 @@ export async function runCorpus(backendName) {
     const ddl = db.$ddl();
     await backend.release(db);
     const seed = suite.seed ? readTestFile(suite.seed) : undefined;
-    await prepareNamespace(backend.adapter, ddl, namespace, seed);
+    if (backend.prepare) await backend.prepare(ddl, namespace, seed, readTestFile(suite.schema));
+    else await prepareNamespace(backend.adapter, ddl, namespace, seed);
   }
 
   function readNamespace(suite) {
@@ -152,7 +156,7 @@ export async function runCorpus(backendName) {
   }
 
   after(async () => {
-    for (const ns of created) await dropNamespace(backend.adapter, ns);
+    for (const ns of created) await dropNs(ns);
     await backend.close();
   });
 
@@ -166,11 +170,15 @@ export async function runCorpus(backendName) {
             // The second run gets the data afresh in the same tables, so statements a driver
             // prepared on them stay valid.
             const reset = (round) =>
-              round === "cold" ? prepare(suite, ns) : reseedNamespace(backend.adapter, ns, suite.seed ? readTestFile(suite.seed) : undefined);
+              round === "cold"
+                ? prepare(suite, ns)
+                : backend.reseed
+                  ? backend.reseed(ns, suite.seed ? readTestFile(suite.seed) : undefined, readTestFile(suite.schema))
+                  : reseedNamespace(backend.adapter, ns, suite.seed ? readTestFile(suite.seed) : undefined);
             try {
               await check(suite, backend, ns, c, reset);
             } finally {
-              await dropNamespace(backend.adapter, ns);
+              await dropNs(ns);
             }
           }),
         );
