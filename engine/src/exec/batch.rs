@@ -93,7 +93,7 @@ fn values(stmt: &Stmt, defaults: &defaults::Defaults) -> Result<Option<Vec<crate
         out.push(match p {
             Param::Value(v) => v.clone(),
             Param::Generated(g) => crate::value::Value::String(defaults.generate(*g)?),
-            Param::Ref(_) => return Ok(None),
+            Param::Ref(_) | Param::Rows { .. } => return Ok(None),
         });
     }
     Ok(Some(out))

@@ -168,6 +168,24 @@ impl<Q: Queryable> Runtime<'_, Q> {
         match p {
             Param::Value(v) => Ok(v.clone()),
             Param::Generated(g) => self.defaults.generate(*g).map(Value::String),
+            Param::Rows { var, columns } => {
+                let v = self
+                    .vars
+                    .get(*var as usize)
+                    .and_then(Option::as_ref)
+                    .ok_or_else(|| Error::internal("a statement refers to a result that was not produced"))?;
+                let tuple = |row: &Vec<DbValue>| -> Result<Value> {
+                    let cells = columns.iter().map(|c| {
+                        let ty = v.types.get(*c as usize).cloned().unwrap_or(ScalarType::String);
+                        decode::decode_scalar(self.schema, &ty, &row.get(*c as usize).cloned().unwrap_or(DbValue::Null))
+                    });
+                    Ok(Value::List(cells.collect::<Result<Vec<_>>>()?))
+                };
+                if v.rows.is_empty() {
+                    return Ok(Value::List(vec![Value::List(vec![Value::Null; columns.len()])]));
+                }
+                Ok(Value::List(v.rows.iter().map(tuple).collect::<Result<Vec<_>>>()?))
+            }
             Param::Ref(r) => {
                 let var = self
                     .vars
@@ -273,6 +291,7 @@ pub fn describe_param(p: &Param) -> Json {
     match p {
         Param::Value(v) => v.to_json(),
         Param::Ref(r) => serde_json::json!({ "$ref": { "result": r.var, "column": r.column, "all": r.all } }),
+        Param::Rows { var, columns } => serde_json::json!({ "$rows": { "result": var, "columns": columns } }),
         Param::Generated(g) => serde_json::json!({ "$generated": g.to_string() }),
     }
 }

@@ -141,15 +141,23 @@ impl Cx<'_> {
         m.identifier().iter().filter_map(|f| m.field(*f).as_scalar()).map(|s| s.ty.clone()).collect()
     }
 
-    /// `key IN ($list of var's key column)`: the rows whose keys variable `var` holds.
-    fn keys_in(&self, model: ModelId, var: u32, params: &mut Vec<Param>) -> Result<Expr> {
+    /// `key IN ($list)` / `(a, b) IN ((?, ?), ...)`: the rows whose keys variable `var` holds in
+    /// its columns `first..first + keys`.
+    fn keys_in(&self, model: ModelId, var: u32, first: u32, params: &mut Vec<Param>) -> Result<Expr> {
         let keys = self.key_columns(model);
-        if keys.len() != 1 {
-            return Err(refuse("returning rows of a model with a compound identifier from an update or delete"));
+        match keys.len() {
+            0 => Err(refuse("a model without identifier")),
+            1 => {
+                let (_, col) = keys.into_iter().next().ok_or_else(|| refuse("a model without identifier"))?;
+                let r = Self::push(params, Param::Ref(VarRef { var, column: first, all: true }));
+                Ok(sql::in_list(col, vec![r]))
+            }
+            n => {
+                let cols = keys.into_iter().map(|(_, c)| c).collect();
+                let r = Self::push(params, Param::Rows { var, columns: (first..first + n as u32).collect() });
+                Ok(sql::in_list(Expr::Tuple(cols), vec![r]))
+            }
         }
-        let (_, col) = keys.into_iter().next().ok_or_else(|| refuse("a model without identifier"))?;
-        let r = Self::push(params, Param::Ref(VarRef { var, column: 0, all: true }));
-        Ok(sql::in_list(col, vec![r]))
     }
 
     fn insert_returning(&mut self, mut stmt: Stmt, bind: Option<u32>, types: Vec<crate::schema::ScalarType>, check: Check, out: &mut Vec<Step>) -> Result<()> {
@@ -255,34 +263,60 @@ impl Cx<'_> {
         let table = table.clone();
         let model = self.model_of(&table).ok_or_else(|| refuse("returning rows from this table"))?;
         let keys = self.key_columns(model);
-        let touches_key = u.assignments.iter().any(|a| match &a.target {
-            sql::ast::AssignmentTarget::ColumnName(n) => keys.iter().any(|(k, _)| n.to_string().trim_matches('"') == k),
-            _ => false,
-        });
-        if touches_key {
-            return Err(refuse("changing a row's identifier"));
+        // An update that changes the identifier reads, with the old keys, the new ones: its
+        // assignments evaluated on the same rows (MySQL evaluates a single-table UPDATE's
+        // assignments left to right, so a key's new value may only depend on columns no other
+        // assignment changes).
+        let assigned: Vec<(String, Expr)> = u
+            .assignments
+            .iter()
+            .filter_map(|a| match &a.target {
+                sql::ast::AssignmentTarget::ColumnName(n) => Some((n.to_string().trim_matches('"').to_owned(), a.value.clone())),
+                _ => None,
+            })
+            .collect();
+        let mut new_keys = Vec::with_capacity(keys.len());
+        let mut touches_key = false;
+        for (k, col) in &keys {
+            match assigned.iter().find(|(c, _)| c == k) {
+                Some((_, value)) => {
+                    let text = value.to_string();
+                    if assigned.iter().any(|(c, _)| c != k && text.contains(&format!("\"{c}\""))) {
+                        return Err(refuse("changing a row's identifier to a value computed from other changed columns"));
+                    }
+                    touches_key = true;
+                    new_keys.push(value.clone());
+                }
+                None => new_keys.push(col.clone()),
+            }
         }
         let items = u.returning.clone().unwrap_or_default();
         let cond = u.selection.clone();
-        // 1. The rows' keys, locked; the statement's check applies to them.
+        // 1. The rows' keys (and new keys), locked; the statement's check applies to them.
         let locked = self.var();
-        let key_items = keys.iter().map(|(_, c)| sql::item(c.clone())).collect();
+        let mut key_items: Vec<SelectItem> = keys.iter().map(|(_, c)| sql::item(c.clone())).collect();
+        let mut key_types = self.key_types(model);
+        if touches_key {
+            key_items.extend(new_keys.into_iter().map(sql::item));
+            key_types.extend(self.key_types(model));
+        }
         out.push(Step::Query {
             stmt: Stmt { ast: self.select(&table, key_items, cond, vec![], true), params: stmt.params.clone() },
             bind: Some(locked),
-            types: self.key_types(model),
+            types: key_types,
             check,
         });
         // 2. The update of those rows.
         let mut update = stmt.clone();
         if let Statement::Update(u) = &mut update.ast {
             u.returning = None;
-            u.selection = Some(self.keys_in(model, locked, &mut update.params)?);
+            u.selection = Some(self.keys_in(model, locked, 0, &mut update.params)?);
         }
         out.push(Step::Execute { stmt: update, bind: None, check: Check::None });
-        // 3. The rows as they are now.
+        // 3. The rows as they are now, by their new keys.
         let mut params = stmt.params.clone();
-        let cond = self.keys_in(model, locked, &mut params)?;
+        let first = if touches_key { keys.len() as u32 } else { 0 };
+        let cond = self.keys_in(model, locked, first, &mut params)?;
         let order = keys.iter().map(|(_, c)| sql::order_expr(c.clone(), false, None)).collect();
         out.push(Step::Query { stmt: Stmt { ast: self.select(&table, items, Some(cond), order, false), params }, bind, types, check: Check::None });
         Ok(())
@@ -308,13 +342,13 @@ impl Cx<'_> {
             check,
         });
         let mut params = stmt.params.clone();
-        let cond = self.keys_in(model, locked, &mut params)?;
+        let cond = self.keys_in(model, locked, 0, &mut params)?;
         let order = keys.iter().map(|(_, c)| sql::order_expr(c.clone(), false, None)).collect();
         out.push(Step::Query { stmt: Stmt { ast: self.select(&table, items, Some(cond), order, false), params }, bind, types, check: Check::None });
         let mut delete = stmt.clone();
         if let Statement::Delete(d) = &mut delete.ast {
             d.returning = None;
-            d.selection = Some(self.keys_in(model, locked, &mut delete.params)?);
+            d.selection = Some(self.keys_in(model, locked, 0, &mut delete.params)?);
         }
         out.push(Step::Execute { stmt: unaliased_delete(delete), bind: None, check: Check::None });
         Ok(())

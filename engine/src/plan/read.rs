@@ -330,7 +330,15 @@ impl Planner<'_> {
         let reverse = args.take.is_some_and(|t| t < 0);
         let windowed = args.take.is_some() || args.skip.is_some() || args.cursor.is_some() || !args.distinct.is_empty();
         if self.mysql() {
-            let q = self.mysql_many(args, &child, link, row, reverse);
+            // `distinct` compares each row with the relation's other rows: the link for them.
+            let twin = if args.distinct.is_empty() {
+                None
+            } else {
+                let d = self.alias('d');
+                let l = self.link(model, alias, rf, &d);
+                Some((d, l))
+            };
+            let q = self.mysql_many(args, &child, link, twin, row, reverse);
             return (sql::subquery(q), OutField { name, kind: OutKind::ToMany(Box::new(shape)) });
         }
         let empty = sql::string_lit("[]");
@@ -375,6 +383,45 @@ impl Planner<'_> {
         (sql::subquery(q), OutField { name, kind: OutKind::ToMany(Box::new(shape)) })
     }
 
+    /// `NOT EXISTS (an earlier row of the group)` for a nested `distinct` on MySQL (see
+    /// [`Self::mysql_many`]).
+    fn mysql_first_of_group(&mut self, args: &ReadArgs, child: &str, d: &str, d_link: Expr, order: &[OrderBy], reverse: bool) -> Expr {
+        let model = args.model;
+        let mut conds = vec![d_link];
+        if let Some(filter) = &args.filter {
+            conds.push(self.filter_expr(model, d, filter));
+        }
+        if let Some(cursor) = &args.cursor {
+            conds.push(self.cursor_condition(model, d, order, cursor, reverse));
+        }
+        for f in &args.distinct {
+            let c = self.column(model, *f);
+            conds.push(sql::binop(sql::col(d, c), BinaryOperator::Spaceship, sql::col(child, c)));
+        }
+        // `d` before `child`: lexicographic over the sort keys as MySQL sorts them (NULL
+        // placement keys included), `<=>` for the equal prefix.
+        let mine = self.order_by_exprs(model, child, order, reverse);
+        let theirs = self.order_by_exprs(model, d, order, reverse);
+        let mut branches = Vec::with_capacity(mine.len());
+        for i in 0..mine.len() {
+            let mut parts: Vec<Expr> =
+                (0..i).map(|j| sql::binop(theirs[j].expr.clone(), BinaryOperator::Spaceship, mine[j].expr.clone())).collect();
+            let desc = matches!(mine[i].options.sort, Some(sql::ast::OrderBySort::Desc));
+            let op = if desc { BinaryOperator::Gt } else { BinaryOperator::Lt };
+            parts.push(sql::binop(theirs[i].expr.clone(), op, mine[i].expr.clone()));
+            branches.push(sql::and(parts));
+        }
+        conds.push(sql::nested(sql::or(branches)));
+        let q = sql::SelectSpec {
+            projection: vec![sql::item(sql::int_lit(1))],
+            from: vec![sql::from(self.table(model, d))],
+            selection: Some(sql::and(conds)),
+            ..Default::default()
+        }
+        .into_query();
+        sql::exists(q, true)
+    }
+
     /// A to-many relation on MySQL, where `JSON_ARRAYAGG` has no `ORDER BY` (MySQL 8.0) and a
     /// derived table cannot see the outer row (MariaDB): the rows' JSON texts are joined by
     /// `GROUP_CONCAT(... ORDER BY ...)` in the requested order with a separator JSON text never
@@ -382,11 +429,14 @@ impl Planner<'_> {
     /// that list with `SUBSTRING_INDEX` and the row count, and the text is read back as JSON.
     /// The session's `group_concat_max_len` must hold the list (drivers set it; a cut list is not
     /// valid JSON and fails to decode instead of losing rows).
-    fn mysql_many(&mut self, args: &ReadArgs, child: &str, link: Expr, row: Expr, reverse: bool) -> Query {
+    ///
+    /// `distinct` keeps a row when no row of the same relation that passes the same filter and
+    /// cursor, with the same distinct values (`<=>`, so NULLs group together), comes before it in
+    /// the order (`twin`: an alias for those rows and their link to the parent). The order ends
+    /// with the identifier, so "before" is strict and exactly one row of each group is kept, the
+    /// one PostgreSQL's `DISTINCT ON` keeps; `skip` / `take` then apply to the kept rows.
+    fn mysql_many(&mut self, args: &ReadArgs, child: &str, link: Expr, twin: Option<(String, Expr)>, row: Expr, reverse: bool) -> Query {
         const SEP: &str = "\u{1e}";
-        if !args.distinct.is_empty() {
-            self.refuse("`distinct` inside a nested relation");
-        }
         let order = self.effective_order(args, true);
         let mut conds = vec![link];
         if let Some(filter) = &args.filter {
@@ -394,6 +444,9 @@ impl Planner<'_> {
         }
         if let Some(cursor) = &args.cursor {
             conds.push(self.cursor_condition(args.model, child, &order, cursor, reverse));
+        }
+        if let Some((d, d_link)) = twin {
+            conds.push(self.mysql_first_of_group(args, child, &d, d_link, &order, reverse));
         }
         let order_exprs = self.order_by_exprs(args.model, child, &order, false);
         let list = sql::func("COALESCE", vec![sql::group_concat(row, order_exprs, SEP), sql::string_lit("")]);

@@ -155,8 +155,13 @@ impl<'p, 's> Writer<'p, 's> {
                 return Ok(sql::any(col, BinaryOperator::Eq, r));
             }
             if self.p.mysql() {
-                self.p.refuse("a write on several rows of a model with a compound identifier");
-                return Ok(sql::bool_lit(false));
+                // `(a, b) IN ((?, ?), ...)`: the rows' keys spread as tuples when rendered.
+                let columns = ids
+                    .iter()
+                    .map(|f| row.column(*f).ok_or_else(|| Error::internal("a located row lacks a field a later statement needs")))
+                    .collect::<Result<Vec<_>>>()?;
+                let r = self.p.params.bind_rows(row.var, columns);
+                return Ok(sql::in_list(Expr::Tuple(cols), vec![r]));
             }
             // Several rows with a compound identifier: zip the columns' lists.
             let mut lists = Vec::with_capacity(ids.len());

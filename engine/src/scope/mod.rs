@@ -635,7 +635,7 @@ impl Scoper<'_> {
                 Some(Param::Value(v)) => Some(v.clone()),
                 // A value read by an earlier statement of the plan: those reads are scoped, so
                 // it can only be the current tenant's.
-                Some(Param::Ref(_)) => return Ok(()),
+                Some(Param::Ref(_) | Param::Rows { .. }) => return Ok(()),
                 Some(Param::Generated(_)) => None,
                 None => None,
             },

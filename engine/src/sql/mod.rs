@@ -33,6 +33,10 @@ pub struct Stmt {
 pub enum Param {
     Value(Value),
     Ref(VarRef),
+    /// Every row bound to variable `var` as a tuple of the given columns: a key set for a
+    /// row-value `(a, b) IN ($n)` on MySQL, spread into `(?, ?), (?, ?)` when rendered (no
+    /// rows: one tuple of NULLs, which matches nothing).
+    Rows { var: u32, columns: Vec<u32> },
     /// A default the engine generates when the statement runs (a fresh id per execution), so
     /// a plan stays the same for every run of the same request.
     Generated(Generator),
@@ -87,6 +91,12 @@ impl Params {
     /// Binds a value from an earlier statement's rows and returns its placeholder.
     pub fn bind_ref(&mut self, r: VarRef) -> Expr {
         self.values.push(Param::Ref(r));
+        placeholder(self.values.len())
+    }
+
+    /// Binds the rows of an earlier statement as tuples of `columns` (MySQL row-value lists).
+    pub fn bind_rows(&mut self, var: u32, columns: Vec<u32>) -> Expr {
+        self.values.push(Param::Rows { var, columns });
         placeholder(self.values.len())
     }
 
@@ -536,8 +546,26 @@ fn positional(text: &str, params: &[Value]) -> (String, Vec<Value>) {
                     // placeholder per value; an empty list is a NULL that matches nothing.
                     Some(Value::List(items)) if items.is_empty() => out.push_str("NULL"),
                     Some(Value::List(items)) => {
-                        out.push_str(&vec!["?"; items.len()].join(", "));
-                        ordered.extend(items.iter().cloned());
+                        // A list of tuples (a key set for `(a, b) IN ($n)`): `(?, ?), (?, ?)`.
+                        let mut first = true;
+                        for item in items {
+                            if !first {
+                                out.push_str(", ");
+                            }
+                            first = false;
+                            match item {
+                                Value::List(tuple) => {
+                                    out.push('(');
+                                    out.push_str(&vec!["?"; tuple.len()].join(", "));
+                                    out.push(')');
+                                    ordered.extend(tuple.iter().cloned());
+                                }
+                                v => {
+                                    out.push('?');
+                                    ordered.push(v.clone());
+                                }
+                            }
+                        }
                     }
                     other => {
                         out.push('?');
@@ -570,6 +598,10 @@ mod tests {
 
     #[test]
     fn mysql_spreads_list_parameters() {
+        let tuples = Value::List(vec![Value::List(vec![Value::Int(1), Value::Int(2)]), Value::List(vec![Value::Int(3), Value::Int(4)])]);
+        let (sql, params) = positional("(a, b) IN ($1)", &[tuples]);
+        assert_eq!(sql, "(a, b) IN ((?, ?), (?, ?))");
+        assert_eq!(params, vec![Value::Int(1), Value::Int(2), Value::Int(3), Value::Int(4)]);
         let list = Value::List(vec![Value::Int(1), Value::Int(2)]);
         let (sql, params) = positional("x IN ($1) AND y IN ($2)", &[list, Value::List(vec![])]);
         assert_eq!(sql, "x IN (?, ?) AND y IN (NULL)");
