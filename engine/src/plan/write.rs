@@ -695,11 +695,53 @@ impl<'p, 's> Writer<'p, 's> {
                 continue;
             }
             let name = m.field(*rid).name.clone();
+            if self.creates_in_one_insert(model, *rid, rf, ops) {
+                self.create_children(rf, &row, ops)?;
+                continue;
+            }
             for op in ops {
                 self.nested(model, &row, *rid, rf, &name, op)?;
             }
         }
         Ok(row)
+    }
+
+    /// Whether the nested writes of a to-many back-reference relation are two or more plain
+    /// `create`s (no nested writes of their own) that one multi-row INSERT can make on
+    /// PostgreSQL: no row needs another statement's result, and nothing reads their keys.
+    fn creates_in_one_insert(&self, model: ModelId, rid: FieldId, rf: &RelationField, ops: &[NestedOp]) -> bool {
+        !self.p.mysql()
+            && ops.len() > 1
+            && self.p.schema.model(model).field(rid).is_list()
+            && matches!(rf.link, RelationLink::BackReference { .. })
+            && rf.back.is_some()
+            && ops.iter().all(|op| matches!(op, NestedOp::Create(input) if input.relations.is_empty()))
+    }
+
+    /// The plain nested `create`s of a to-many back-reference relation as one INSERT, rows in
+    /// the order given (as one INSERT per row would write them).
+    fn create_children(&mut self, rf: &RelationField, parent: &RowVar, ops: &[NestedOp]) -> Result<()> {
+        let related = rf.related;
+        let back = rf.back.ok_or_else(|| Error::internal("relation without a back field"))?;
+        let back_rf = relation(self.p.schema.model(related).field(back).as_relation())?;
+        let RelationLink::ForeignKey { fields, references } = &back_rf.link else {
+            return Err(Error::internal("a back-reference relation whose back field holds no foreign key"));
+        };
+        let mut values = Vec::with_capacity(ops.len());
+        for op in ops {
+            let NestedOp::Create(input) = op else {
+                return Err(Error::internal("a nested write that is not a create in a multi-row create"));
+            };
+            let mut links = Vec::new();
+            for (f, r) in fields.iter().zip(references) {
+                links.push((*f, self.refer(parent, *r, false)?));
+            }
+            values.push(self.row_values(related, input, &links)?);
+        }
+        let ast = self.insert_ast(related, values, None, vec![]);
+        let stmt = self.finish_stmt(ast);
+        self.emit(Step::Execute { stmt, bind: None, check: Check::None });
+        Ok(())
     }
 
     /// Locates (or creates) the row a foreign-key-holding relation write points to.
