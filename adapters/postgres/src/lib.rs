@@ -185,19 +185,11 @@ impl Driver for PgDriver {
         Dialect::Postgres
     }
 
-    /// Takes a connection; `BEGIN` goes out with the transaction's first statement, in one round
-    /// trip (PostgreSQL takes a transaction's snapshot at its first statement, not at `BEGIN`, so
-    /// nothing another session sees changes).
     async fn begin(&self, isolation: Option<IsolationLevel>) -> DriverResult<PgTransaction> {
         let conn = self.conn().await?;
+        conn.batch_execute(&begin_sql(isolation)).await.map_err(values::pg_error)?;
         let cancel = self.canceller(&conn);
-        Ok(PgTransaction {
-            conn: Some(conn),
-            pgbouncer: self.options.pgbouncer,
-            open: AtomicBool::new(true),
-            pending: tokio::sync::Mutex::new(Some(begin_sql(isolation))),
-            cancel,
-        })
+        Ok(PgTransaction { conn: Some(conn), pgbouncer: self.options.pgbouncer, open: AtomicBool::new(true), cancel })
     }
 
     /// `BEGIN` and the first statement pipelined: tokio-postgres writes requests in the order
@@ -208,13 +200,7 @@ impl Driver for PgDriver {
         let (began, first) = futures_util::future::join(conn.batch_execute(&begin), values::query(&conn, self.options.pgbouncer, sql, params)).await;
         // On failure the transaction is dropped, which detaches its connection from the pool.
         let cancel = self.canceller(&conn);
-        let tx = PgTransaction {
-            conn: Some(conn),
-            pgbouncer: self.options.pgbouncer,
-            open: AtomicBool::new(true),
-            pending: tokio::sync::Mutex::new(None),
-            cancel,
-        };
+        let tx = PgTransaction { conn: Some(conn), pgbouncer: self.options.pgbouncer, open: AtomicBool::new(true), cancel };
         began.map_err(values::pg_error)?;
         first?;
         Ok(tx)
@@ -235,9 +221,6 @@ pub struct PgTransaction {
     conn: Option<Object>,
     pgbouncer: bool,
     open: AtomicBool,
-    /// The `BEGIN` not sent yet: it is pipelined with the first statement. Held while that
-    /// statement runs, so a second statement cannot overtake it.
-    pending: tokio::sync::Mutex<Option<String>>,
     cancel: Canceller,
 }
 
@@ -249,32 +232,7 @@ impl PgTransaction {
         }
     }
 
-    /// Runs `statement` on the connection, after the pending `BEGIN` in the same round trip when
-    /// this is the transaction's first statement. A failed `BEGIN` ends the transaction (its
-    /// connection is then detached from the pool on drop).
-    async fn run<T>(&self, statement: impl std::future::Future<Output = DriverResult<T>>) -> DriverResult<T> {
-        let conn = self.conn()?;
-        let mut pending = self.pending.lock().await;
-        let Some(begin) = pending.take() else {
-            drop(pending);
-            return statement.await;
-        };
-        // tokio-postgres writes requests in the order they are first polled: BEGIN goes first.
-        let (began, out) = futures_util::future::join(conn.batch_execute(&begin), statement).await;
-        if let Err(e) = began {
-            self.open.store(false, Ordering::Release);
-            return Err(values::pg_error(e));
-        }
-        out
-    }
-
     async fn end(mut self, sql: &str) -> DriverResult<()> {
-        if self.open.load(Ordering::Acquire) && self.pending.get_mut().is_some() {
-            // No statement ran: nothing was begun, the connection goes back to the pool as it is.
-            self.open.store(false, Ordering::Release);
-            self.conn.take();
-            return Ok(());
-        }
         let result = match self.conn.as_ref() {
             Some(c) => c.batch_execute(sql).await.map_err(values::pg_error),
             None => Err(DriverError::TransactionClosed("the transaction has already ended".into())),
@@ -291,10 +249,6 @@ impl PgTransaction {
 
 impl Drop for PgTransaction {
     fn drop(&mut self) {
-        if self.pending.get_mut().is_some() {
-            // BEGIN never went out: the connection is clean and goes back to the pool.
-            return;
-        }
         if let Some(conn) = self.conn.take() {
             // Still inside BEGIN: never return this connection to the pool.
             let client = Object::take(conn);
@@ -305,11 +259,11 @@ impl Drop for PgTransaction {
 
 impl Queryable for PgTransaction {
     async fn query(&self, sql: &str, params: &[Value]) -> DriverResult<ResultSet> {
-        self.run(values::query(self.conn()?, self.pgbouncer, sql, params)).await
+        values::query(self.conn()?, self.pgbouncer, sql, params).await
     }
 
     async fn execute(&self, sql: &str, params: &[Value]) -> DriverResult<u64> {
-        self.run(values::execute(self.conn()?, self.pgbouncer, sql, params)).await
+        values::execute(self.conn()?, self.pgbouncer, sql, params).await
     }
 }
 

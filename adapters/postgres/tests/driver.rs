@@ -151,29 +151,6 @@ async fn a_dropped_transaction_does_not_poison_the_pool() {
 }
 
 #[tokio::test]
-async fn a_transaction_without_statements_leaves_its_connection_clean() {
-    let d = PgDriver::connect(&url("connection_limit=1")).await.unwrap();
-    for end in ["commit", "rollback", "drop"] {
-        let tx = d.begin(Some(IsolationLevel::Serializable)).await.unwrap();
-        match end {
-            "commit" => tx.commit().await.unwrap(),
-            "rollback" => tx.rollback().await.unwrap(),
-            _ => drop(tx),
-        }
-        let rs = d.query("SELECT pg_current_xact_id_if_assigned() IS NULL, current_setting('transaction_isolation')", &[]).await.unwrap();
-        assert_eq!(rs.rows[0], vec![DbValue::Bool(true), DbValue::Text("read committed".into())], "{end}");
-    }
-    // The first statement runs inside the transaction: its setting ends with it.
-    let tx = d.begin(None).await.unwrap();
-    tx.query("SELECT set_config('quarry.test_setting', 'inside', true)", &[]).await.unwrap();
-    let rs = tx.query("SELECT current_setting('quarry.test_setting', true)", &[]).await.unwrap();
-    assert_eq!(rs.rows[0][0], DbValue::Text("inside".into()));
-    tx.rollback().await.unwrap();
-    let rs = d.query("SELECT coalesce(current_setting('quarry.test_setting', true), '')", &[]).await.unwrap();
-    assert_eq!(rs.rows[0][0], DbValue::Text(String::new()));
-}
-
-#[tokio::test]
 async fn begin_with_runs_its_first_statement_inside_the_transaction() {
     for extra in ["connection_limit=1", "connection_limit=1&pgbouncer=true"] {
         let d = PgDriver::connect(&url(extra)).await.unwrap();
