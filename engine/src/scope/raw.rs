@@ -327,11 +327,6 @@ fn check_depth(tokens: &[sqlparser::tokenizer::TokenWithSpan]) -> Result<()> {
     Ok(())
 }
 
-/// Exactly one SELECT, INSERT, UPDATE or DELETE, parsed as PostgreSQL.
-pub(crate) fn parse_one(text: &str) -> Result<Statement> {
-    parse_in(text, Dialect::Postgres, None)
-}
-
 /// Exactly one SELECT, INSERT, UPDATE or DELETE, parsed in `dialect`. Only the parser's entry
 /// points for these are called, so the rest of the parser (DDL and every other statement) stays
 /// out of the Wasm module; any other statement is refused by its first keyword. With MySQL,
