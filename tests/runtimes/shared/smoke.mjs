@@ -1,9 +1,11 @@
 // What every runtime smoke app does for one request, given the `quarry` it imported: tenant-scoped
 // reads (a list with an include, a count) and a nested write (a user with two posts) through
 // Neon's WebSocket Pool, and the same reads through Neon's HTTP query function, where the nested
-// write must be refused (it needs a transaction held open). The answer is JSON for the test to check.
+// write must be refused (it needs a transaction held open). `smokePlanetScale` does the reads, the
+// nested write and an interactive transaction on MySQL through PlanetScale's HTTP driver, whose
+// session holds a transaction open across requests. The answer is JSON for the test to check.
 
-import { SCHEMA } from "./schema.mjs";
+import { MYSQL_SCHEMA, SCHEMA } from "./schema.mjs";
 
 async function reads(db, tenant) {
   const t = db.$forTenant(tenant);
@@ -41,5 +43,27 @@ export async function smoke({ quarry, adapters, neon, connectionString, params, 
   } catch (e) {
     out.http.nestedWrite = { name: e.name, code: e.code, message: e.message };
   }
+  return out;
+}
+
+/**
+ * The PlanetScale path: `adapters` is `quarry/adapters/planetscale`'s exports, `Client`
+ * @planetscale/database's, `url` the driver's `url`; `params` as for `smoke` (`namespace` is the
+ * MySQL database).
+ */
+export async function smokePlanetScale({ quarry, adapters, Client, url, params, runtime }) {
+  const tenant = Number(params.tenant);
+  const db = quarry.createClient({ schema: MYSQL_SCHEMA, adapter: adapters.planetscaleAdapter(new Client({ url })), namespace: params.namespace });
+  const t = db.$forTenant(tenant);
+  const out = { runtime, tenant, ...(await reads(db, tenant)) };
+  // The other tenant's published post "one" (id 4 belongs to tenant 2, id 1 to tenant 1).
+  out.foreign = await t.post.findUnique({ where: { id: tenant === 1 ? 4 : 1 } });
+  out.created = await t.user.create({
+    data: { email: `new-${params.run}@x`, name: runtime, posts: { create: [{ title: `${params.run}-a` }, { title: `${params.run}-b`, published: true }] } },
+    include: { posts: { orderBy: { id: "asc" } } },
+  });
+  out.interactive = await t.$transaction(async (tx) => tx.post.count({ where: { title: { startsWith: params.run } } }));
+  out.after = await reads(db, tenant);
+  await db.$disconnect();
   return out;
 }
