@@ -216,6 +216,11 @@ impl Engine {
         if dialect != Dialect::Postgres || self.tenant_setting(ctx).is_some() {
             return None;
         }
+        // Only these actions can plan to one read; anything else (writes, raw SQL, counts) would be
+        // planned here for nothing and again by the usual path.
+        if !matches!(request.get("action").and_then(Json::as_str), Some("findMany" | "findFirst" | "findUnique")) {
+            return None;
+        }
         match self.prepare(request, ctx).ok()? {
             Prepared::Model(plan) => {
                 let stmt = plan.statements().into_iter().next()?;
