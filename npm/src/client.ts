@@ -311,6 +311,11 @@ function rawSql(query: TemplateStringsArray | RawSql, values: unknown[]): RawSql
   });
 }
 
+/** A template's text with the placeholders of the schema's database: `$1..$n`, or `?` on MySQL. */
+function placeholders(core: Core, s: RawSql): string {
+  return core.description.provider === "mysql" ? s.strings.join("?") : s.text;
+}
+
 function sameContext(a: CallContext, b: CallContext): boolean {
   return a.tenant === b.tenant && a.unscoped === b.unscoped && a.transaction === b.transaction;
 }
@@ -344,11 +349,11 @@ function view(core: Core, ctx: CallContext, exts: readonly ExtensionArgs[] = [])
     },
     $queryRaw: (query: TemplateStringsArray | RawSql, ...values: unknown[]) => {
       const s = rawSql(query, values);
-      return raw("queryRaw", s.text, s.values);
+      return raw("queryRaw", placeholders(core, s), s.values);
     },
     $executeRaw: (query: TemplateStringsArray | RawSql, ...values: unknown[]) => {
       const s = rawSql(query, values);
-      return raw("executeRaw", s.text, s.values);
+      return raw("executeRaw", placeholders(core, s), s.values);
     },
     $queryRawUnsafe: (query: string, ...values: unknown[]) => raw("queryRaw", query, values),
     $executeRawUnsafe: (query: string, ...values: unknown[]) => raw("executeRaw", query, values),
