@@ -321,6 +321,13 @@ pub fn tenant_link_checks(schema: &Schema, namespace: Option<&str>) -> Vec<(Stri
         ModelTenancy::Scoped { field, .. } => schema.model(id).field(*field).as_scalar().map(|s| s.db_name.clone()),
         _ => None,
     };
+    // In the schema's dialect: MySQL reads a double-quoted name as a string.
+    let quote: fn(&str) -> String = if schema.provider() == crate::schema::Provider::Mysql { mysql::quote } else { quote };
+    let qualified = |namespace: Option<&str>, name: &str| match namespace {
+        Some(ns) => format!("{}.{}", quote(ns), quote(name)),
+        None => quote(name),
+    };
+    let [c, t, j, a, b] = ["c", "t", "j", "a", "b"].map(quote);
     let mut checks = Vec::new();
     let mut join_tables: Vec<&str> = Vec::new();
     for id in schema.model_ids() {
@@ -334,13 +341,13 @@ pub fn tenant_link_checks(schema: &Schema, namespace: Option<&str>) -> Vec<(Stri
                     let on = columns(m, fields)
                         .iter()
                         .zip(columns(target, references))
-                        .map(|(c, t)| format!("\"t\".{} = \"c\".{}", quote(&t), quote(c)))
+                        .map(|(from, to)| format!("{t}.{} = {c}.{}", quote(&to), quote(from)))
                         .collect::<Vec<_>>()
                         .join(" AND ");
                     checks.push((
                         format!("{}.{} -> {}", m.name, f.name, target.name),
                         format!(
-                            "SELECT count(*) AS n FROM {} AS \"c\" JOIN {} AS \"t\" ON {on} WHERE \"c\".{} IS NOT NULL AND \"t\".{} IS NOT NULL AND \"c\".{} <> \"t\".{}",
+                            "SELECT count(*) AS n FROM {} AS {c} JOIN {} AS {t} ON {on} WHERE {c}.{} IS NOT NULL AND {t}.{} IS NOT NULL AND {c}.{} <> {t}.{}",
                             qualified(namespace, &m.db_name),
                             qualified(namespace, &target.db_name),
                             quote(&own),
@@ -356,12 +363,14 @@ pub fn tenant_link_checks(schema: &Schema, namespace: Option<&str>) -> Vec<(Stri
                     checks.push((
                         format!("{} <-> {} ({table})", m.name, target.name),
                         format!(
-                            "SELECT count(*) AS n FROM {} AS \"j\" JOIN {} AS \"a\" ON \"a\".{} = \"j\".\"{mine}\" JOIN {} AS \"b\" ON \"b\".{} = \"j\".\"{other}\" WHERE \"a\".{} IS NOT NULL AND \"b\".{} IS NOT NULL AND \"a\".{} <> \"b\".{}",
+                            "SELECT count(*) AS n FROM {} AS {j} JOIN {} AS {a} ON {a}.{} = {j}.{} JOIN {} AS {b} ON {b}.{} = {j}.{} WHERE {a}.{} IS NOT NULL AND {b}.{} IS NOT NULL AND {a}.{} <> {b}.{}",
                             qualified(namespace, table),
                             qualified(namespace, &m.db_name),
                             quote(&columns(m, &[*reference])[0]),
+                            quote(mine),
                             qualified(namespace, &target.db_name),
                             quote(&columns(target, &[*other_reference])[0]),
+                            quote(other),
                             quote(&own),
                             quote(&theirs),
                             quote(&own),

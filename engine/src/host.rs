@@ -198,9 +198,11 @@ impl<D: Driver> Host<D> {
     }
 
     /// What a client needs to know to build its API: `{ "models": ["User", ...], "tenancy": [...],
-    /// "scoped": bool, "warnings": [...] }` — the models (ignored ones left out), how each is
-    /// treated under a tenant ([`crate::schema::Schema::tenancy_table`]), whether a tenant context
-    /// means anything, and what about the schema a client should warn of (`W3003`).
+    /// "scoped": bool, "provider": "postgresql" | "mysql", "warnings": [...] }` — the models
+    /// (ignored ones left out), how each is treated under a tenant
+    /// ([`crate::schema::Schema::tenancy_table`]), whether a tenant context means anything, the
+    /// SQL dialect raw SQL is written in (its placeholders: `$n` or `?`), and what about the
+    /// schema a client should warn of (`W3003`).
     pub fn describe(&self) -> Json {
         let schema = self.engine.schema();
         let models: Vec<&str> = schema.models.iter().filter(|m| !m.ignored).map(|m| m.name.as_str()).collect();
@@ -208,7 +210,11 @@ impl<D: Driver> Host<D> {
         let scoped = schema.has_tenant_scope();
         // Why a tenant context would be refused, for a client to raise when one is asked for.
         let refused = if scoped { Json::Null } else { crate::scope::no_tenant_scope(schema).to_json() };
-        json!({ "models": models, "tenancy": schema.tenancy_table(), "scoped": scoped, "forTenantError": refused, "warnings": warnings })
+        let provider = match self.dialect() {
+            Dialect::Mysql => "mysql",
+            Dialect::Postgres => "postgresql",
+        };
+        json!({ "models": models, "tenancy": schema.tenancy_table(), "scoped": scoped, "provider": provider, "forTenantError": refused, "warnings": warnings })
     }
 
     /// What the connected role means for RLS mode (`W3001` superuser, `W3002` BYPASSRLS), as
@@ -257,6 +263,11 @@ impl<D: Driver> Host<D> {
             rls = flag("rls", false)?;
         }
         let (schema, namespace) = (self.engine.schema(), self.engine.options().namespace.as_deref());
+        if rls && schema.provider() == crate::schema::Provider::Mysql {
+            // The policies are PostgreSQL's: on MySQL they would not run, and leaving them out
+            // would hand back DDL without the wall that was asked for.
+            return Err(root.key("rls").error(codes::SCHEMA_UNSUPPORTED, "row-level security is a PostgreSQL feature: MySQL has none"));
+        }
         let mut statements = crate::ddl::create_statements_with(schema, namespace, &ddl);
         if rls {
             statements.extend(crate::ddl::rls_statements(schema, namespace));

@@ -47,6 +47,8 @@ export interface NativeSupport {
   engine(addon: Addon, schema: string, options: EngineOptions, url: string, onQueries?: (events: NativeQueryEvent[]) => void): QueryEngine;
   /** Where the addon cannot be loaded: a driver adapter for `url` (node-postgres) the client owns, or why not. */
   fallback(url: string): { adapter: SqlDriverAdapter } | { reason: string };
+  /** For a MySQL `url`: a driver adapter over mysql2 the client owns, or why not. */
+  mysql(url: string): { adapter: SqlDriverAdapter } | { reason: string };
 }
 let nativeSupport: NativeSupport | undefined;
 
@@ -55,10 +57,12 @@ export function provideNativeSupport(support: NativeSupport): void {
 }
 
 /**
- * The engine for the options: the native addon for `url`; where it cannot be loaded, the
- * WebAssembly engine over `adapter` when one is given, or else over node-postgres for a PostgreSQL
- * `url` (said once per process on stderr); the WebAssembly engine for `adapter` alone. `owned` is
- * an adapter the client created and ends on `$disconnect`.
+ * The engine for the options: the native addon for a PostgreSQL `url`; where it cannot be loaded,
+ * the WebAssembly engine over `adapter` when one is given, or else over node-postgres (said once
+ * per process on stderr); for a MySQL `url`, which the addon does not speak, the WebAssembly engine
+ * over `adapter` when one is given, or else over mysql2 (its ready message says so); the
+ * WebAssembly engine for `adapter` alone. `owned` is an adapter the client created and ends on
+ * `$disconnect`.
  */
 function chooseEngine(
   options: ClientOptions,
@@ -74,8 +78,9 @@ function chooseEngine(
   };
   if (options.url !== undefined) {
     if (typeof options.url !== "string" || options.url === "") {
-      throw new QuarryValidationError("Q2005", "createClient: `url` must be a postgres:// connection string", { path: "url" });
+      throw new QuarryValidationError("Q2005", "createClient: `url` must be a postgres:// or mysql:// connection string", { path: "url" });
     }
+    if (/^(mysql|mariadb):\/\//i.test(options.url)) return mysqlEngine(options, options.url, engineOptions, logger);
     const native = nativeSupport ? nativeSupport.load() : { reason: "the native engine runs on Node.js only" };
     if ("addon" in native) {
       const onQueries = logger.enabled("query")
@@ -115,6 +120,26 @@ function chooseEngine(
     throw new QuarryValidationError("Q2005", "createClient: pass `url` (native engine) or `adapter` (WebAssembly engine)", { path: "adapter" });
   }
   return wasmEngine(options, engineOptions, logger, options.adapter);
+}
+
+/** A MySQL `url`: the WebAssembly engine over the given adapter, or over a mysql2 pool of the client's own. */
+function mysqlEngine(options: ClientOptions, url: string, engineOptions: EngineOptions, logger: Logger) {
+  if (options.adapter) return wasmEngine(options, engineOptions, logger, options.adapter);
+  const made = nativeSupport ? nativeSupport.mysql(url) : undefined;
+  if (!made || "reason" in made) {
+    const why = made
+      ? `a MySQL \`url\` runs the WebAssembly engine over mysql2, and ${made.reason}. Install it (\`npm install mysql2\`) or pass`
+      : "a MySQL `url` is served over mysql2 on Node.js only. Pass";
+    throw new QuarryValidationError("Q2010", `createClient: ${why} a driver adapter (\`adapter\`).`, { path: "url" });
+  }
+  try {
+    const { engine, ready } = wasmEngine(options, engineOptions, logger, made.adapter);
+    return { engine, ready: (n: number) => `${ready(n)}, a pool of its own for the MySQL url`, owned: made.adapter };
+  } catch (e) {
+    // No client to end it later: the pool (no connection opened yet) ends here.
+    void made.adapter.dispose?.();
+    throw e;
+  }
 }
 
 function wasmEngine(options: ClientOptions, engineOptions: EngineOptions, logger: Logger, given: SqlDriverAdapter) {
@@ -311,6 +336,11 @@ function rawSql(query: TemplateStringsArray | RawSql, values: unknown[]): RawSql
   });
 }
 
+/** A template's text with the placeholders of the schema's database: `$1..$n`, or `?` on MySQL. */
+function placeholders(core: Core, s: RawSql): string {
+  return core.description.provider === "mysql" ? s.strings.join("?") : s.text;
+}
+
 function sameContext(a: CallContext, b: CallContext): boolean {
   return a.tenant === b.tenant && a.unscoped === b.unscoped && a.transaction === b.transaction;
 }
@@ -344,11 +374,11 @@ function view(core: Core, ctx: CallContext, exts: readonly ExtensionArgs[] = [])
     },
     $queryRaw: (query: TemplateStringsArray | RawSql, ...values: unknown[]) => {
       const s = rawSql(query, values);
-      return raw("queryRaw", s.text, s.values);
+      return raw("queryRaw", placeholders(core, s), s.values);
     },
     $executeRaw: (query: TemplateStringsArray | RawSql, ...values: unknown[]) => {
       const s = rawSql(query, values);
-      return raw("executeRaw", s.text, s.values);
+      return raw("executeRaw", placeholders(core, s), s.values);
     },
     $queryRawUnsafe: (query: string, ...values: unknown[]) => raw("queryRaw", query, values),
     $executeRawUnsafe: (query: string, ...values: unknown[]) => raw("executeRaw", query, values),

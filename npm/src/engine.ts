@@ -234,6 +234,8 @@ export interface EngineDescription {
   tenancy: ModelTenancy[];
   /** Whether any model is tenant-scoped. */
   scoped: boolean;
+  /** The SQL dialect of the schema and its driver, which raw SQL is written in. */
+  provider?: "postgresql" | "mysql";
   /** The error a tenant context gets when no model is scoped (`Q3006`), else null. */
   forTenantError: { code: string; message: string; meta: Record<string, unknown> } | null;
   warnings: EngineWarning[];

@@ -1,11 +1,15 @@
-// Where the native addon cannot be loaded (a platform without a prebuilt package, an addon that
-// fails to load): `createClient({ schema, url })` with a PostgreSQL URL runs the WebAssembly engine
-// over node-postgres instead (`pg`, an optional peer dependency), with a pool the client owns and
-// ends on `$disconnect`. Prisma's URL parameters become the pool's options where node-postgres has
-// one; the rest are the native driver's own and are dropped.
+// The driver adapters a client makes itself from `url` on Node.js, each over a pool the client
+// owns and ends on `$disconnect`, its driver an optional peer dependency loaded only then:
+// - where the native addon cannot be loaded (a platform without a prebuilt package, an addon that
+//   fails to load), a PostgreSQL URL runs the WebAssembly engine over node-postgres (`pg`);
+// - a MySQL URL (`mysql://`, `mariadb://`) always runs the WebAssembly engine over mysql2 (the
+//   native addon speaks PostgreSQL only).
+// Prisma's URL parameters become the pool's options where the driver has one; the rest are the
+// native driver's own and are dropped.
 
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { mysql2PoolAdapter } from "../../adapters/mysql2/pool.js";
 import { pgAdapter } from "../../adapters/pg/index.js";
 import type { SqlDriverAdapter } from "./adapter.js";
 import { QuarryValidationError } from "./errors.js";
@@ -92,6 +96,76 @@ export function pgFallback(url: string): { adapter: SqlDriverAdapter } | { reaso
   // Without a listener, its 'error' event would end the process.
   pool.on("error", () => {});
   const adapter = pgAdapter(pool as never);
+  adapter.dispose = () => pool.end();
+  return { adapter };
+}
+
+/** What is used of mysql2's promise module. */
+interface Mysql2Module {
+  createPool(config: object): { end(): Promise<void> };
+}
+
+/** Parameters of Prisma's MySQL URLs that mysql2 does not read from a URL (it warns of each). */
+const MYSQL_PRISMA_ONLY = ["connection_limit", "connect_timeout", "pool_timeout", "socket_timeout", "sslaccept", "sslcert", "sslidentity", "sslpassword", "socket", "schema"];
+
+/** mysql2's pool options for a Prisma-style MySQL URL (`mysql://` or `mariadb://`). */
+export function mysqlPoolConfig(url: string): Record<string, unknown> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new QuarryValidationError("Q2005", "createClient: `url` is not a valid connection string", { path: "url" });
+  }
+  const q = parsed.searchParams;
+  const config: Record<string, unknown> = {
+    // Prisma's default for MySQL: twice the cores plus one connections.
+    connectionLimit: availableParallelism() * 2 + 1,
+    connectTimeout: 5_000,
+  };
+  const limit = q.get("connection_limit");
+  if (limit !== null) {
+    const n = Number(limit);
+    if (!Number.isInteger(n) || n <= 0) {
+      throw new QuarryValidationError("Q2005", "createClient: `url`: connection_limit must be a positive integer", { path: "url" });
+    }
+    config.connectionLimit = n;
+  }
+  const connect = q.get("connect_timeout");
+  if (connect !== null) config.connectTimeout = seconds(connect, "connect_timeout");
+  // mysql2's pool waits for a free connection without a limit: `pool_timeout` is checked, not used.
+  const pool = q.get("pool_timeout");
+  if (pool !== null) seconds(pool, "pool_timeout");
+  const socket = q.get("socket");
+  if (socket !== null) config.socketPath = socket;
+  // TLS as Prisma reads it: `sslcert` (a CA file) or `sslaccept` asks for it; `strict` checks the certificate.
+  const accept = q.get("sslaccept");
+  const cert = q.get("sslcert");
+  if (accept !== null && accept !== "strict" && accept !== "accept_invalid_certs") {
+    throw new QuarryValidationError("Q2005", `createClient: \`url\`: unknown sslaccept ${accept}`, { path: "url" });
+  }
+  if (accept !== null || cert !== null) {
+    config.ssl = { rejectUnauthorized: accept === "strict", ...(cert ? { ca: readFileSync(cert, "utf8") } : {}) };
+  }
+  for (const key of MYSQL_PRISMA_ONLY) q.delete(key);
+  // mysql2 reads `mysql://` URLs; `mariadb://` is the same server protocol.
+  config.uri = parsed.toString().replace(/^mariadb:/i, "mysql:");
+  return config;
+}
+
+/**
+ * The driver adapter over mysql2 for a MySQL `url`, or why there is none (`mysql2` not
+ * installed). The pool is the client's: `dispose` (called by `$disconnect`) ends it.
+ */
+export function mysqlFallback(url: string): { adapter: SqlDriverAdapter } | { reason: string } {
+  let mysql2: Mysql2Module;
+  try {
+    mysql2 = nodeRequire()("mysql2/promise") as Mysql2Module;
+  } catch (e) {
+    return { reason: `mysql2 cannot be loaded: ${(e as Error).message.split("\n")[0]}` };
+  }
+  const config = mysqlPoolConfig(url);
+  const pool = mysql2.createPool(config);
+  const adapter = mysql2PoolAdapter(pool as never, mysql2);
   adapter.dispose = () => pool.end();
   return { adapter };
 }

@@ -192,6 +192,8 @@ export interface ClientOptions {
    * Prisma's parameters (`connection_limit`, `pool_timeout`, `connect_timeout`, `sslmode`,
    * `pgbouncer=true`, `schema`). The native addon connects itself, with its own pool. Where the
    * addon cannot be loaded, the WebAssembly engine runs over node-postgres (`pg`) for this URL.
+   * A MySQL URL (`mysql://`, `mariadb://`; Node only) runs the WebAssembly engine over a mysql2
+   * pool of the client's own (`mysql2` must be installed), for a schema with `provider = "mysql"`.
    */
   url?: string;
   /**

@@ -307,6 +307,54 @@ model Post {
         assert!(crate::ddl::create_statements(&schema, None).iter().all(|s| !s.contains("FOREIGN KEY")));
     }
 
+    /// Tenant, two scoped models with a foreign key and an implicit many-to-many between them.
+    const TENANT_SCHEMA: &str = r#"
+datasource db {
+  provider = "mysql"
+}
+model Tenant {
+  id    Int    @id
+  users User[]
+  posts Post[]
+  tags  Tag[]
+}
+model User {
+  id       Int    @id
+  tenantId Int
+  tenant   Tenant @relation(fields: [tenantId], references: [id])
+  posts    Post[]
+}
+model Post {
+  id       Int    @id
+  tenantId Int
+  tenant   Tenant @relation(fields: [tenantId], references: [id])
+  authorId Int
+  author   User   @relation(fields: [authorId], references: [id])
+  tags     Tag[]
+}
+model Tag {
+  id       Int    @id
+  tenantId Int
+  tenant   Tenant @relation(fields: [tenantId], references: [id])
+  posts    Post[]
+}
+"#;
+
+    #[test]
+    fn tenant_link_checks_are_mysql_text() {
+        let schema = Schema::parse(TENANT_SCHEMA).expect("schema");
+        let checks = crate::ddl::tenant_link_checks(&schema, Some("app"));
+        assert!(checks.iter().any(|(r, _)| r == "Post.author -> User"), "{checks:?}");
+        assert!(checks.iter().any(|(r, _)| r.contains("<->")), "{checks:?}");
+        for (relation, sql) in &checks {
+            // MySQL reads "c" as a string, not a name.
+            assert!(!sql.contains('"'), "{relation}: PostgreSQL quoting in {sql}");
+            assert!(sql.contains("`app`.`"), "{relation}: not qualified with the namespace: {sql}");
+            let parsed = sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::MySqlDialect {}, sql);
+            assert!(parsed.is_ok(), "{relation}: {parsed:?}: {sql}");
+        }
+    }
+
     #[test]
     fn rls_is_refused_on_mysql() {
         let e = crate::Engine::new(SCHEMA, crate::EngineOptions { rls: true, ..Default::default() }).expect_err("no RLS on MySQL");

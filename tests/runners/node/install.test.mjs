@@ -7,7 +7,8 @@
 // a project built from nothing (`npx quarry generate`, `npx quarry migrate dev`, a typed app on the
 // generated client compiled with `tsc` and run against PostgreSQL), and, with the platform package
 // gone as on a platform without one, the WebAssembly engine over node-postgres, said once on
-// stderr, or a clear Q2010 when `pg` is not installed either.
+// stderr, or a clear Q2010 when `pg` is not installed either; and a MySQL url without mysql2
+// installed, a Q2010 that says to install it.
 
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -121,6 +122,17 @@ console.log(JSON.stringify({ app: x.app, n: y.n }));
 await a.$disconnect();
 await b.$disconnect();
 `;
+/** A MySQL url where mysql2 is not installed (the app installs only quarry). */
+const noMysql2App = `
+import { createClient } from "quarry";
+const schema = ${JSON.stringify(SCHEMA.replace('"postgresql"', '"mysql"'))};
+try {
+  createClient({ schema, url: "mysql://root@127.0.0.1:3306/test" });
+  console.log("created");
+} catch (e) {
+  console.log(JSON.stringify({ code: e.code, path: e.meta?.path, message: e.message }));
+}
+`;
 const noPgApp = `
 import { createClient } from "quarry";
 try {
@@ -185,6 +197,7 @@ describe("the packed package, installed", { concurrency: false }, () => {
     writeFileSync(join(app, "cjs.cjs"), cjsApp);
     writeFileSync(join(app, "fallback.mjs"), fallbackApp);
     writeFileSync(join(app, "no-pg.mjs"), noPgApp);
+    writeFileSync(join(app, "no-mysql2.mjs"), noMysql2App);
   }, { timeout: 180_000 });
 
   after(() => {
@@ -244,6 +257,16 @@ describe("the packed package, installed", { concurrency: false }, () => {
       `import { createRequire } from "node:module"; import * as q from "quarry"; const r = createRequire(import.meta.url)("quarry"); console.log(r.createClient === q.createClient && r.QuarryError === q.QuarryError);`,
     ]);
     assert.equal(same.stdout.trim(), "true", same.stderr);
+  });
+
+  test("a MySQL url without mysql2 installed: Q2010 that says to install mysql2", async () => {
+    const child = await runIn(app, process.execPath, ["no-mysql2.mjs"]);
+    assert.equal(child.code, 0, child.stderr);
+    const out = parseLastLine(child.stdout);
+    assert.equal(out.code, "Q2010");
+    assert.equal(out.path, "url");
+    assert.match(out.message, /mysql2 cannot be loaded/);
+    assert.match(out.message, /npm install mysql2/);
   });
 
   test("without the platform package and without pg: Q2010 that says to install pg", async () => {

@@ -1,18 +1,21 @@
 // Declared tenancy through the package on every backend (Wasm on PGlite, node-postgres and Neon's
-// WebSocket driver, and the native addon): a misnamed tenant field is an error or a refusal, never
-// a silent absence of scope; raw SQL cannot reach outside its WITH names or borrow `excluded`; a
-// tenant cannot delete its tenant row or publish its rows; the engine's DDL makes links between
-// tenants impossible and `$tenantLinks` finds the ones an older database holds; global rows are
-// read-only under a tenant; and RLS mode works from TypeScript on both engines.
+// WebSocket driver, the native addon, and Wasm on MariaDB through mysql2 and PlanetScale's driver):
+// a misnamed tenant field is an error or a refusal, never a silent absence of scope; raw SQL cannot
+// reach outside its WITH names or set the tenant column from another row; a tenant cannot delete
+// its tenant row or publish its rows; the engine's DDL makes links between tenants impossible and
+// `$tenantLinks` finds the ones an older database holds; global rows are read-only under a tenant;
+// and RLS mode works from TypeScript on both engines (on MySQL, which has no row-level security,
+// it is refused when the client is created). The schemas and seeds are written for PostgreSQL; the
+// MySQL backends switch the provider and translate the seeds (support/mysql.mjs).
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { QuarryTenantError, createClient } from "quarry";
+import { QuarryTenantError, createClient, raw } from "quarry";
 import { pgAdapter } from "quarry/adapters/pg";
 import { neonAdapter } from "quarry/adapters/neon";
 import { Pool as NeonPool } from "@neondatabase/serverless";
 import pg from "pg";
-import { DATABASE_URL, dropNamespace, freshNamespace, openBackend, prepareNamespace } from "./support/backends.mjs";
+import { DATABASE_URL, MYSQL_BACKENDS, freshNamespace, namespaceOf, openBackend } from "./support/backends.mjs";
 import { checker, readTestFile } from "./support/corpus.mjs";
 
 const BLOG = { schema: "fixtures/schemas/bench.prisma", seed: "corpus/seeds/blog.sql" };
@@ -51,9 +54,12 @@ INSERT INTO "Task" (id, "organizationId", "teamId", title) VALUES (1, 'a', 1, 'a
 
 let roles = 0;
 
-for (const backendName of ["pglite", "pg", "neon", "native"]) {
+for (const backendName of ["pglite", "pg", "neon", "native", ...MYSQL_BACKENDS]) {
   describe(`declared tenancy on ${backendName}`, () => {
     const check = checker(test, backendName === "native" ? "native" : `wasm-${backendName}`, "tenancy");
+    const mysql = MYSQL_BACKENDS.includes(backendName);
+    /** A name in raw SQL, quoted in the backend's dialect. */
+    const ident = (name) => raw(backend.quote(name));
     let backend;
     let blog;
     let db;
@@ -70,12 +76,7 @@ for (const backendName of ["pglite", "pg", "neon", "native"]) {
     });
 
     /** A namespace with `schema`'s tables (the engine's DDL, `ddlOptions`) and `seed`. */
-    const namespaceFor = async (schema, seed, options = {}, ddlOptions) => {
-      const namespace = `qtenancy_${process.pid}_${Date.now() % 100000}_${roles++}`;
-      const client = (extra = {}) => backend.client({ schema, namespace, ...options, ...extra });
-      await prepareNamespace(backend.adapter, client().$ddl(ddlOptions), namespace, seed);
-      return { namespace, client, drop: () => dropNamespace(backend.adapter, namespace) };
-    };
+    const namespaceFor = (schema, seed, ddlOptions) => namespaceOf(backend, { schema, seed, ddlOptions, prefix: "qtenancy" });
 
     check("a misnamed tenant field is an error, never an absence of scope", async () => {
       const ns = await namespaceFor(ORGS, ORGS_SEED);
@@ -117,26 +118,45 @@ model Invoice { id Int @id  orgId Int  org Tenant @relation(fields: [orgId], ref
 
     check("raw SQL: a WITH name is not visible outside the query that defines it", async () => {
       const t = db.$forTenant(1);
+      // Names of tables that are not the schema's: PostgreSQL's system views; on MySQL, whose
+      // system tables live in other databases, a table of the namespace the schema does not have.
+      const [outside, other] = mysql ? ["processlist", "secrets"] : ["pg_stat_activity", "pg_stats"];
       for (const text of [
-        `SELECT j.* FROM (WITH pg_stat_activity AS (SELECT 1) SELECT 1) s, pg_stat_activity j`,
-        `SELECT s.* FROM (WITH pg_stats AS (SELECT 1) SELECT 1) x, pg_stats s`,
-        `WITH a AS (SELECT * FROM pg_stat_activity), pg_stat_activity AS (SELECT 1) SELECT * FROM a`,
+        `SELECT j.* FROM (WITH ${outside} AS (SELECT 1) SELECT 1) s, ${outside} j`,
+        `SELECT s.* FROM (WITH ${other} AS (SELECT 1) SELECT 1) x, ${other} s`,
+        `WITH a AS (SELECT * FROM ${outside}), ${outside} AS (SELECT 1) SELECT * FROM a`,
       ]) {
         await assert.rejects(t.$queryRawUnsafe(text), (e) => e instanceof QuarryTenantError && e.code === "Q3004", text);
         await assert.rejects(db.$queryRawUnsafe(text), (e) => e.code === "Q3004", `without a tenant: ${text}`);
       }
-      const [{ n }] = await t.$queryRaw`WITH a AS (SELECT id FROM "Post"), b AS (SELECT id FROM a) SELECT count(*)::int AS n FROM b`;
-      assert.equal(n, 5);
+      const [{ n }] = await t.$queryRaw`WITH a AS (SELECT id FROM ${ident("Post")}), b AS (SELECT id FROM a) SELECT count(*) AS n FROM b`;
+      assert.equal(Number(n), 5);
     });
 
-    check("raw SQL: excluded is ON CONFLICT's row only", async () => {
+    check("raw SQL: the tenant column cannot be set from another row (PostgreSQL: excluded outside ON CONFLICT; MySQL: a join, a subquery, ON DUPLICATE KEY)", async () => {
       const w = await freshNamespace(backend, { ...BLOG, prefix: "qtenancy_w" });
       try {
         const t = w.client().$forTenant(1);
-        await assert.rejects(
-          t.$executeRaw`UPDATE "Post" SET "tenantId" = excluded."tenantId" FROM (SELECT 2 AS "tenantId") AS excluded WHERE id = ${1}`,
-          (e) => e instanceof QuarryTenantError && e.code === "Q3004",
-        );
+        const refused = (e) => e instanceof QuarryTenantError && e.code === "Q3004";
+        if (mysql) {
+          // MySQL has no `excluded`: another row's tenant comes in through a join, a subquery, or
+          // ON DUPLICATE KEY UPDATE's VALUES().
+          const because = (pattern) => (e) => refused(e) && pattern.test(e.message);
+          await assert.rejects(
+            t.$executeRaw`UPDATE \`Post\` p JOIN \`User\` u ON u.id = p.\`authorId\` SET p.\`tenantId\` = u.\`tenantId\` WHERE p.id = ${1}`,
+            because(/this form of UPDATE is not supported/),
+          );
+          await assert.rejects(
+            t.$executeRaw`UPDATE \`Post\` SET \`tenantId\` = (SELECT \`tenantId\` FROM \`User\` WHERE id = ${4}) WHERE id = ${1}`,
+            because(/tenant column must be given as a bound parameter or a literal/),
+          );
+          await assert.rejects(
+            t.$executeRaw`INSERT INTO \`Post\` (id, \`authorId\`, title) VALUES (${6}, ${1}, 'x') ON DUPLICATE KEY UPDATE \`tenantId\` = VALUES(\`tenantId\`)`,
+            because(/ON DUPLICATE KEY UPDATE is refused/),
+          );
+        } else {
+          await assert.rejects(t.$executeRaw`UPDATE "Post" SET "tenantId" = excluded."tenantId" FROM (SELECT 2 AS "tenantId") AS excluded WHERE id = ${1}`, refused);
+        }
         assert.equal(await w.client().$forTenant(1).post.count({ where: { id: 1 } }), 1);
         assert.equal(await w.client().$forTenant(2).post.count(), 2);
       } finally {
@@ -150,7 +170,7 @@ model Invoice { id Int @id  orgId Int  org Tenant @relation(fields: [orgId], ref
         const t = w.client().$forTenant(1);
         await assert.rejects(t.tenant.delete({ where: { id: 1 } }), (e) => e.code === "Q3003" && e.meta.model === "Tenant");
         await assert.rejects(t.tenant.deleteMany(), { code: "Q3003" });
-        await assert.rejects(t.$executeRaw`DELETE FROM "Tenant"`, { code: "Q3003" });
+        await assert.rejects(t.$executeRaw`DELETE FROM ${ident("Tenant")}`, { code: "Q3003" });
         assert.equal(await w.client().$unscoped().tenant.count(), 3);
         // SetNull on the tenant relation (Prisma's default for an optional one) is refused outright.
         const setNull = `${DATASOURCE}
@@ -160,7 +180,7 @@ model Tag { id Int @id  tenantId Int?  tenant Tenant? @relation(fields: [tenantI
         assert.throws(() => backend.client({ schema: setNull }), (e) => e.code === "Q1003" && /onDelete: SetNull/.test(e.message));
         // Left to its default, it is Restrict: deleting the tenant unscoped keeps the tags' tenant.
         const restrict = backend.client({ schema: setNull.replace(", onDelete: SetNull", "") });
-        assert.ok(restrict.$ddl().some((s) => s.includes(`"Tag_tenantId_fkey"`) && s.includes("ON DELETE RESTRICT")));
+        assert.ok(restrict.$ddl().some((s) => s.includes(backend.quote("Tag_tenantId_fkey")) && s.includes("ON DELETE RESTRICT")));
         await backend.release(restrict);
       } finally {
         await w.drop();
@@ -180,7 +200,7 @@ model Tag { id Int @id  tenantId Int?  tenant Tenant? @relation(fields: [tenantI
       // A database made without the keys (by another tool) can hold such links: found, counted.
       const seed = `${readBlogSeed()}
 INSERT INTO "Comment" ("tenantId", "postId", "authorId", body) VALUES (2, 1, 4, 'across');`;
-      const legacy = await namespaceFor(blogSchema(), seed, {}, { tenantKeys: false });
+      const legacy = await namespaceFor(blogSchema(), seed, { tenantKeys: false });
       try {
         const links = await legacy.client().$tenantLinks();
         assert.deepEqual(links.filter((r) => r.links > 0), [{ relation: "Comment.post -> Post", links: 1 }]);
@@ -200,7 +220,7 @@ model User { id Int @id  tenantId Int  tenant Tenant @relation(fields: [tenantId
         const t = ns.client().$forTenant(1);
         await assert.rejects(t.plan.update({ where: { id: 1 }, data: { name: "pro" } }), { code: "Q3003" });
         await assert.rejects(t.plan.create({ data: { id: 2, name: "x" } }), { code: "Q3003" });
-        await assert.rejects(t.$executeRaw`UPDATE "Plan" SET name = 'pro'`, { code: "Q3003" });
+        await assert.rejects(t.$executeRaw`UPDATE ${ident("Plan")} SET name = 'pro'`, { code: "Q3003" });
         assert.deepEqual(await t.plan.findMany(), [{ id: 1, name: "free" }]);
         assert.equal(await ns.client().plan.update({ where: { id: 1 }, data: { name: "pro" } }).then((p) => p.name), "pro");
       } finally {
@@ -210,6 +230,13 @@ model User { id Int @id  tenantId Int  tenant Tenant @relation(fields: [tenantId
 
     check("RLS mode from TypeScript: policies hold and a role that bypasses them is warned of", async () => {
       const options = { schema: blogSchema(), rls: true, log: [{ level: "warn", emit: "event" }] };
+      if (mysql) {
+        // MySQL has no row-level security: asking for it is an error when the client is created,
+        // never a mode that silently has no second wall.
+        assert.throws(() => backend.client({ ...options, namespace: blog.namespace }), (e) => e.code === "Q1004" && /row-level security/i.test(e.message));
+        assert.throws(() => db.$ddl({ rls: true }), (e) => typeof e.code === "string" && e.code.startsWith("Q"));
+        return;
+      }
       if (backendName === "pglite") {
         // PGlite has one connection as its superuser: RLS mode runs, and warns that the policies
         // never apply to that role. The policies themselves are checked on the server backends.
@@ -221,7 +248,7 @@ model User { id Int @id  tenantId Int  tenant Tenant @relation(fields: [tenantId
         assert.match(warnings[0], /^W3001 /);
         return;
       }
-      const ns = await namespaceFor(blogSchema(), readBlogSeed(), {}, { rls: true });
+      const ns = await namespaceFor(blogSchema(), readBlogSeed(), { rls: true });
       const role = `quarry_rls_${process.pid}_${roles++}`;
       const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
       const q = (s) => `"${s}"`;

@@ -1,20 +1,26 @@
-// Tenant scope through the package on every backend (Wasm on PGlite and node-postgres, the native
-// addon), over the benchmark schema and the blog seed
-// (three tenants with overlapping emails and titles): what `$forTenant(id)` sees and changes,
-// what another tenant's row looks like, how requests without a tenant fail closed, and that
-// batches, interactive transactions and raw SQL keep the tenant.
+// Tenant scope through the package on every backend (Wasm on PGlite, node-postgres and Neon's
+// driver, the native addon, and Wasm on MariaDB through mysql2 and PlanetScale's driver), over the
+// benchmark schema and the blog seed (three tenants with overlapping emails and titles): what
+// `$forTenant(id)` sees and changes, what another tenant's row looks like, how requests without a
+// tenant fail closed, and that batches, interactive transactions and raw SQL keep the tenant. Raw
+// SQL is written in each database's dialect; where a check is about one database's session state
+// (search_path, set_config on PostgreSQL; variables and executable comments on MySQL), each gets
+// its own.
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { QuarryKnownRequestError, QuarryTenantError, raw } from "quarry";
-import { freshNamespace, openBackend } from "./support/backends.mjs";
+import { MYSQL_BACKENDS, freshNamespace, openBackend } from "./support/backends.mjs";
 import { checker } from "./support/corpus.mjs";
 
 const BLOG = { schema: "fixtures/schemas/bench.prisma", seed: "corpus/seeds/blog.sql" };
 
-for (const backendName of ["pglite", "pg", "neon", "native"]) {
+for (const backendName of ["pglite", "pg", "neon", "native", ...MYSQL_BACKENDS]) {
   describe(`tenant scope on ${backendName}`, () => {
     const check = checker(test, backendName === "native" ? "native" : `wasm-${backendName}`, "tenant");
+    const mysql = MYSQL_BACKENDS.includes(backendName);
+    /** A name in raw SQL, quoted in the backend's dialect (and qualified with `ns`). */
+    const ident = (name, ns) => raw(ns ? `${backend.quote(ns)}.${backend.quote(name)}` : backend.quote(name));
     let backend;
     let blog;
     let db;
@@ -108,40 +114,72 @@ for (const backendName of ["pglite", "pg", "neon", "native"]) {
 
     check("$compile shows the tenant predicate and binds the tenant id", () => {
       const { statements } = db.$compile(db.$forTenant(42).post.findMany({ where: { published: true } }));
-      assert.match(statements[0].sql, /"tenantId" = \$\d/);
+      // PostgreSQL numbers its placeholders; MySQL's are `?`.
+      assert.match(statements[0].sql, mysql ? /`tenantId` = \?/ : /"tenantId" = \$\d/);
       assert.ok(statements[0].params.includes(42));
+      // Raw SQL as a tagged template: its values are the database's placeholders too.
+      const rawSql = db.$compile(db.$forTenant(42).$queryRaw`SELECT id FROM ${ident("Post")} WHERE views > ${7}`).statements.at(-1);
+      if (mysql) assert.ok(rawSql.sql.includes("?") && !/\$\d/.test(rawSql.sql), rawSql.sql);
+      else assert.match(rawSql.sql, /\$\d/);
+      assert.ok(rawSql.params.includes(42) && rawSql.params.includes(7), JSON.stringify(rawSql.params));
     });
 
     check("raw SQL under a tenant reaches only that tenant's rows", async () => {
-      const posts = raw(`"${blog.namespace}"."Post"`);
+      const posts = ident("Post", blog.namespace);
       const rows = await db.$forTenant(1).$queryRaw`SELECT id FROM ${posts} ORDER BY id`;
       assert.deepEqual(rows.map((r) => r.id), [1, 2, 3, 4, 5]);
       const none = await db.$forTenant(1).$queryRaw`SELECT id FROM ${posts} WHERE id = ${6}`;
       assert.deepEqual(none, []);
       const w = await freshNamespace(backend, { ...BLOG, prefix: "qtenant_w" });
-      const wPosts = raw(`"${w.namespace}"."Post"`);
-      assert.equal(await w.client().$forTenant(1).$executeRaw`UPDATE ${wPosts} SET views = 0`, 5);
-      assert.equal(await w.client().$forTenant(2).post.count({ where: { views: 0 } }), 0);
+      const wPosts = ident("Post", w.namespace);
+      // Every row it reaches changes (MySQL counts changed rows as affected, PostgreSQL matched ones).
+      assert.equal(await w.client().$forTenant(1).$executeRaw`UPDATE ${wPosts} SET views = views + 1000`, 5);
+      const globex = await w.client().$forTenant(2).post.findMany({ orderBy: { id: "asc" }, select: { views: true } });
+      assert.deepEqual(globex.map((p) => p.views), [999, 7]);
     });
 
     check("raw SQL that changes session state is refused under a tenant", async () => {
-      await assert.rejects(db.$forTenant(1).$executeRaw`SET search_path TO public`, (e) => e instanceof QuarryTenantError && e.code === "Q3004");
-      await assert.rejects(db.$forTenant(1).$queryRawUnsafe("SELECT set_config('app.current_tenant_id', '2', false)"), { code: "Q3004" });
-      await assert.rejects(db.$forTenant(1).$executeRawUnsafe(`SELECT 1; SELECT 2`), { code: "Q3004" });
+      const t = db.$forTenant(1);
+      const refused = (e) => e instanceof QuarryTenantError && e.code === "Q3004";
+      if (mysql) {
+        // MySQL's session state: variables (user and system), SET, and executable comments, whose
+        // contents MySQL runs.
+        await assert.rejects(t.$executeRaw`SET @tenant = 2`, refused);
+        await assert.rejects(t.$executeRaw`SET time_zone = '+01:00'`, refused);
+        await assert.rejects(t.$queryRawUnsafe("SELECT @tenant := 2"), refused);
+        await assert.rejects(t.$queryRawUnsafe("SELECT @@session.sql_mode"), refused);
+        await assert.rejects(t.$queryRawUnsafe("SELECT id INTO @x FROM `Post` LIMIT 1"), refused);
+        await assert.rejects(t.$queryRawUnsafe("SELECT 1 /*! , (SELECT count(*) FROM `Post`) */"), refused);
+        await assert.rejects(t.$queryRawUnsafe("SELECT 1 /*M! , 2 */"), refused);
+      } else {
+        await assert.rejects(t.$executeRaw`SET search_path TO public`, refused);
+        await assert.rejects(t.$queryRawUnsafe("SELECT set_config('app.current_tenant_id', '2', false)"), { code: "Q3004" });
+      }
+      await assert.rejects(t.$executeRawUnsafe(`SELECT 1; SELECT 2`), { code: "Q3004" });
     });
 
     check("raw SQL under a tenant is rewritten in the Wasm engine: fenced reads, checked writes", async () => {
       const t = db.$forTenant(1);
-      // Unqualified names mean the client's namespace; a cast on another tenant's value never runs.
-      const rows = await t.$queryRaw`SELECT id FROM "Post" WHERE CASE WHEN title = 'Globex secrets' THEN CAST(title AS int) ELSE 0 END = 0 ORDER BY id`;
+      const [Post, Comment] = [ident("Post"), ident("Comment")];
+      // Unqualified names mean the client's namespace; an expression that raises on another
+      // tenant's value never runs (PostgreSQL: a failing cast; MySQL, whose casts do not fail: a
+      // malformed regular expression).
+      const rows = mysql
+        ? await t.$queryRaw`SELECT id FROM ${Post} WHERE 'x' REGEXP CASE WHEN title = 'Globex secrets' THEN '(' ELSE 'x' END ORDER BY id`
+        : await t.$queryRaw`SELECT id FROM ${Post} WHERE CASE WHEN title = 'Globex secrets' THEN CAST(title AS int) ELSE 0 END = 0 ORDER BY id`;
       assert.deepEqual(rows.map((r) => r.id), [1, 2, 3, 4, 5]);
-      const [{ n }] = await t.$queryRaw`SELECT count(*) AS n FROM "Post" p JOIN "Comment" c ON c."postId" = p.id WHERE p.id = ANY(${[1, 6, 7]})`;
+      const [{ n }] = mysql
+        ? await t.$queryRaw`SELECT count(*) AS n FROM ${Post} p JOIN ${Comment} c ON c.${ident("postId")} = p.id WHERE p.id IN (${1}, ${6}, ${7})`
+        : await t.$queryRaw`SELECT count(*) AS n FROM ${Post} p JOIN ${Comment} c ON c."postId" = p.id WHERE p.id = ANY(${[1, 6, 7]})`;
       assert.equal(n, 2n);
-      await assert.rejects(t.$queryRawUnsafe(`SELECT query_to_xml('SELECT * FROM "Post"', true, false, '')`), { code: "Q3004" });
+      // A function that reads what the statement does not name: PostgreSQL's query_to_xml, MySQL's LOAD_FILE.
+      const reader = mysql ? "SELECT LOAD_FILE('/etc/hostname')" : `SELECT query_to_xml('SELECT * FROM "Post"', true, false, '')`;
+      await assert.rejects(t.$queryRawUnsafe(reader), { code: "Q3004" });
       await assert.rejects(t.$queryRawUnsafe(`SELECT ${"(".repeat(300)}1${")".repeat(300)}`), { code: "Q3004" });
-      await assert.rejects(t.$executeRaw`INSERT INTO "Post" ("tenantId", "authorId", title) VALUES (${2}, ${4}, 'x')`, { code: "Q3002" });
-      await assert.rejects(t.$executeRaw`INSERT INTO "Post" ("authorId", title) VALUES (${4}, 'x')`, { code: "P2003" });
-      await assert.rejects(db.$queryRaw`SELECT id FROM "Post"`, (e) => e instanceof QuarryTenantError && e.code === "Q3001");
+      const [tenantId, authorId] = [ident("tenantId"), ident("authorId")];
+      await assert.rejects(t.$executeRaw`INSERT INTO ${Post} (${tenantId}, ${authorId}, title) VALUES (${2}, ${4}, 'x')`, { code: "Q3002" });
+      await assert.rejects(t.$executeRaw`INSERT INTO ${Post} (${authorId}, title) VALUES (${4}, 'x')`, { code: "P2003" });
+      await assert.rejects(db.$queryRaw`SELECT id FROM ${Post}`, (e) => e instanceof QuarryTenantError && e.code === "Q3001");
     });
   });
 }

@@ -1,10 +1,11 @@
 // The databases and engines the Node runners use: the WebAssembly engine behind the package's own
 // adapters, on PGlite in this process (started from a data-dir snapshot, see `startPGlite`), on
 // the PostgreSQL server in DATABASE_URL through node-postgres and through Neon's WebSocket driver
-// (behind a local websockify); and the native addon, which connects to DATABASE_URL itself. Every
-// suite or case gets its own PostgreSQL schema
-// (namespace), created with the engine's DDL and seeded, so nothing is shared between tests or
-// with other users of the server.
+// (behind a local websockify); the native addon, which connects to DATABASE_URL itself; and, with
+// the schemas switched to `provider = "mysql"`, the WebAssembly engine over mysql2 and PlanetScale's
+// driver on the MariaDB server in MYSQL_URL (./mysql.mjs). Every suite or case gets its own
+// namespace — a PostgreSQL schema, or a MySQL database — created with the engine's DDL and
+// seeded, so nothing is shared between tests or with other users of the server.
 
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
@@ -19,6 +20,7 @@ import { createClient } from "quarry";
 import { WebSocket } from "ws";
 import { neonLocalConfig, startWebsockify } from "../../../runtimes/support/websockify.mjs";
 import { readTestFile, splitSql } from "./corpus.mjs";
+import { openMysqlBackend } from "./mysql.mjs";
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -116,15 +118,21 @@ function withDriver(backend, options) {
   return backend.url ? { url: backend.url, ...options } : { adapter: backend.adapter, ...options };
 }
 
+/** The backends whose database is MySQL (MariaDB here): see ./mysql.mjs. */
+export const MYSQL_BACKENDS = ["mysql2", "planetscale"];
+
 /**
- * `{ name, label, adapter, concurrency, client(options), release(db), close }` for a backend name:
- * `pglite`, `pg` or `neon` (the WebAssembly engine over that driver adapter) or `native` (the native
- * addon with its own pool to DATABASE_URL; `adapter` is then node-postgres, for setting up
- * namespaces). `client(options)` creates a client on the backend; `release(db)` lets a client
- * go (the native addon's pool closes); `close()` releases every client left and the backend.
- * `label` names the backend's known-failure list.
+ * `{ name, label, dialect, quote, adapter, concurrency, client(options), release(db), close }` for a
+ * backend name: `pglite`, `pg` or `neon` (the WebAssembly engine over that driver adapter),
+ * `native` (the native addon with its own pool to DATABASE_URL; `adapter` is then node-postgres,
+ * for setting up namespaces), or `mysql2` / `planetscale` (the WebAssembly engine on MariaDB, the
+ * schemas given to `client` switched to MySQL). `client(options)` creates a client on the backend;
+ * `release(db)` lets a client go (the native addon's pool closes); `close()` releases every
+ * client left and the backend. `label` names the backend's known-failure list; `dialect` is
+ * `"postgres"` or `"mysql"`, and `quote(name)` quotes an identifier in it.
  */
 export async function openBackend(name) {
+  if (MYSQL_BACKENDS.includes(name)) return openMysqlBackend(name);
   let backend;
   if (name === "pglite") {
     const db = await startPGlite();
@@ -163,6 +171,8 @@ export async function openBackend(name) {
   const closeBackend = backend.close;
   return Object.assign(backend, {
     label: name === "native" ? "native" : `wasm-${name}`,
+    dialect: "postgres",
+    quote,
     client(options) {
       const db = createClient(withDriver(backend, options));
       if (backend.url) open.add(db);
@@ -186,9 +196,22 @@ let namespaces = 0;
  * clients on it. `drop()` removes it.
  */
 export async function freshNamespace(backend, { schema, seed, prefix = "qn" }) {
+  return namespaceOf(backend, { schema: readTestFile(schema), seed: seed ? readTestFile(seed) : undefined, prefix });
+}
+
+/**
+ * The same from texts: `schema` (PostgreSQL's provider; a MySQL backend switches it), `seed`
+ * (PostgreSQL SQL; a MySQL backend translates it into bound inserts) and the options of the
+ * engine's DDL (`$ddl(ddlOptions)`).
+ */
+export async function namespaceOf(backend, { schema, seed, prefix = "qn", ddlOptions }) {
   const namespace = `${prefix}_${process.pid}_${Date.now() % 100000}_${namespaces++}`;
-  const schemaText = readTestFile(schema);
-  const client = (options = {}) => backend.client({ schema: schemaText, namespace, ...options });
-  await prepareNamespace(backend.adapter, client().$ddl(), namespace, seed ? readTestFile(seed) : undefined);
-  return { namespace, client, drop: () => dropNamespace(backend.adapter, namespace) };
+  const client = (options = {}) => backend.client({ schema, namespace, ...options });
+  const first = client();
+  const ddl = first.$ddl(ddlOptions);
+  await backend.release(first);
+  if (backend.prepare) await backend.prepare(ddl, namespace, seed, schema);
+  else await prepareNamespace(backend.adapter, ddl, namespace, seed);
+  const drop = () => (backend.drop ? backend.drop(namespace) : dropNamespace(backend.adapter, namespace));
+  return { namespace, client, drop };
 }

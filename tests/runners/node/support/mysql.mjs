@@ -175,7 +175,8 @@ export function translateSeed(seed, database, schemaText) {
       rows.push(`(${Array(n).fill("?").join(", ")})`);
       if (t[i]?.value === ",") next();
     }
-    out.push(statement(`INSERT INTO ${quote(database)}.${quote(table)} (${columns.map(quote).join(", ")}) VALUES ${rows.join(", ")}`, args, argTypes));
+    const list = columns.length > 0 ? ` (${columns.map(quote).join(", ")})` : "";
+    out.push(statement(`INSERT INTO ${quote(database)}.${quote(table)}${list} VALUES ${rows.join(", ")}`, args, argTypes));
   }
   return out;
 }
@@ -197,7 +198,7 @@ async function seedDatabase(adapter, database, seed, schemaText) {
 }
 
 /**
- * `{ name, label, adapter, concurrency, client, release, close, schema, prepare, reseed, drop }`
+ * `{ name, label, dialect, quote, adapter, concurrency, client, release, close, schema, prepare, reseed, drop }`
  * for `mysql2` or `planetscale`, in the shape of ./backends.mjs's `openBackend`, with the
  * MySQL-specific steps (`schema(text)`, `prepare(ddl, ns, seed, schemaText)`, `reseed`, `drop`).
  */
@@ -219,6 +220,8 @@ export async function openMysqlBackend(name) {
   const backend = {
     name,
     label: `wasm-${name}`,
+    dialect: "mysql",
+    quote,
     adapter,
     concurrency: 4,
     schema: mysqlSchema,

@@ -13,7 +13,6 @@ import { Engine } from "../../../../npm/dist/npm/src/engine.js";
 import { NativeEngine, loadNative } from "../../../../npm/dist/npm/src/native.js";
 import { decode } from "../../../../npm/dist/npm/src/values.js";
 import { dropNamespace, openBackend, prepareNamespace, reseedNamespace } from "./backends.mjs";
-import { openMysqlBackend } from "./mysql.mjs";
 import { assertError, assertSame, caseId, expectOutcome, knownFailures, loadSuites, readTestFile } from "./corpus.mjs";
 
 const tagged = (v) => (v === undefined ? undefined : decode(structuredClone(v)));
@@ -123,7 +122,7 @@ async function checkWith(suite, backend, namespace, c, db) {
 }
 
 export async function runCorpus(backendName) {
-  const backend = ["mysql2", "planetscale"].includes(backendName) ? await openMysqlBackend(backendName) : await openBackend(backendName);
+  const backend = await openBackend(backendName);
   // Backends with databases of their own (MySQL) bring their own steps for them.
   const dropNs = (ns) => (backend.drop ? backend.drop(ns) : dropNamespace(backend.adapter, ns));
   const label = backend.label;
