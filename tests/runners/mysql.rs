@@ -64,31 +64,9 @@ fn engine_for(suite: &Suite, database: &str) -> Result<Engine, String> {
 async fn prepare(suite: &Suite, database: &str) -> Result<(), String> {
     let engine = engine_for(suite, database)?;
     let mut conn = driver().conn().await.map_err(|e| format!("{e:?}"))?;
-    let q = format!("`{}`", database.replace('`', "``"));
-    conn.query_drop(format!("DROP DATABASE IF EXISTS {q}")).await.map_err(|e| e.to_string())?;
-    conn.query_drop(format!("CREATE DATABASE {q} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")).await.map_err(|e| e.to_string())?;
     shared().created.lock().map_err(|e| e.to_string())?.push(database.to_owned());
-    for stmt in quarry_engine::ddl::create_statements(engine.schema(), Some(database)) {
-        conn.query_drop(&stmt).await.map_err(|e| format!("DDL failed: {e}\n{stmt}"))?;
-    }
-    seed(&engine, database, suite, &mut conn).await
-}
-
-async fn seed(engine: &Engine, database: &str, suite: &Suite, conn: &mut mysql_async::Conn) -> Result<(), String> {
-    let Some(path) = &suite.seed else { return Ok(()) };
-    let text = corpus::read_file(path);
-    let statements = mysql_seed::translate(engine.schema(), Some(database), &text)?;
-    conn.query_drop("SET FOREIGN_KEY_CHECKS = 0").await.map_err(|e| e.to_string())?;
-    let mut result = Ok(());
-    for (sql, params) in statements {
-        let params: Vec<mysql_async::Value> = params.iter().map(mysql_driver::param).collect();
-        if let Err(e) = conn.exec_drop(&sql, mysql_async::Params::Positional(params)).await {
-            result = Err(format!("seed failed: {e}\n{sql}"));
-            break;
-        }
-    }
-    conn.query_drop("SET FOREIGN_KEY_CHECKS = 1").await.map_err(|e| e.to_string())?;
-    result
+    let seed = suite.seed.as_ref().map(|p| corpus::read_file(p));
+    mysql_seed::create_database(&mut conn, engine.schema(), database, seed.as_deref()).await
 }
 
 /// Empties the database's tables (AUTO_INCREMENT restarted) and seeds it again.
@@ -104,12 +82,15 @@ async fn reseed(suite: &Suite, database: &str) -> Result<(), String> {
         conn.query_drop(format!("TRUNCATE TABLE `{}`.`{}`", database, t.replace('`', "``"))).await.map_err(|e| e.to_string())?;
     }
     conn.query_drop("SET FOREIGN_KEY_CHECKS = 1").await.map_err(|e| e.to_string())?;
-    seed(&engine, database, suite, &mut conn).await
+    match &suite.seed {
+        Some(path) => mysql_seed::load(&mut conn, engine.schema(), database, &corpus::read_file(path)).await,
+        None => Ok(()),
+    }
 }
 
 async fn drop_database(database: &str) {
     if let Ok(mut conn) = driver().conn().await {
-        let _ = conn.query_drop(format!("DROP DATABASE IF EXISTS `{}`", database.replace('`', "``"))).await;
+        mysql_seed::drop_database(&mut conn, database).await;
     }
 }
 

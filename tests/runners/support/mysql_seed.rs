@@ -2,7 +2,10 @@
 //! `INSERT ... VALUES` becomes a bound insert whose values are read by the schema's column types
 //! (bytea hex, array literals as JSON arrays, timestamps with offsets in UTC, booleans as 1 / 0),
 //! and `setval(pg_get_serial_sequence(...), n)` becomes `ALTER TABLE ... AUTO_INCREMENT = n + 1`.
+//! Also creates a database for a schema: its tables from the engine's MySQL DDL, then the seed.
+//! Needs the `mysql_driver` module beside it.
 
+use mysql_async::prelude::Queryable as _;
 use quarry_engine::schema::{ScalarType, Schema};
 use quarry_engine::value::{Value, parse_datetime};
 use sqlparser::ast::{Expr, SetExpr, Statement, UnaryOperator, Value as SqlValue};
@@ -124,4 +127,41 @@ pub fn translate(schema: &Schema, namespace: Option<&str>, seed: &str) -> Result
         }
     }
     Ok(out)
+}
+
+/// Creates `database` afresh (utf8mb4 with a binary collation, so text compares as on
+/// PostgreSQL), its tables from the engine's MySQL DDL, and loads `seed` (the corpus's
+/// PostgreSQL seed text) into them.
+pub async fn create_database(conn: &mut mysql_async::Conn, schema: &Schema, database: &str, seed: Option<&str>) -> Result<(), String> {
+    let q = quote(database);
+    conn.query_drop(format!("DROP DATABASE IF EXISTS {q}")).await.map_err(|e| e.to_string())?;
+    conn.query_drop(format!("CREATE DATABASE {q} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")).await.map_err(|e| e.to_string())?;
+    for stmt in quarry_engine::ddl::create_statements(schema, Some(database)) {
+        conn.query_drop(&stmt).await.map_err(|e| format!("DDL failed: {e}\n{stmt}"))?;
+    }
+    match seed {
+        Some(text) => load(conn, schema, database, text).await,
+        None => Ok(()),
+    }
+}
+
+/// Loads a seed into `database`'s tables, foreign keys unchecked while it runs (the seeds insert
+/// in table order, not dependency order).
+pub async fn load(conn: &mut mysql_async::Conn, schema: &Schema, database: &str, seed: &str) -> Result<(), String> {
+    let statements = translate(schema, Some(database), seed)?;
+    conn.query_drop("SET FOREIGN_KEY_CHECKS = 0").await.map_err(|e| e.to_string())?;
+    let mut result = Ok(());
+    for (sql, params) in statements {
+        let params: Vec<mysql_async::Value> = params.iter().map(super::mysql_driver::param).collect();
+        if let Err(e) = conn.exec_drop(&sql, mysql_async::Params::Positional(params)).await {
+            result = Err(format!("seed failed: {e}\n{sql}"));
+            break;
+        }
+    }
+    conn.query_drop("SET FOREIGN_KEY_CHECKS = 1").await.map_err(|e| e.to_string())?;
+    result
+}
+
+pub async fn drop_database(conn: &mut mysql_async::Conn, database: &str) {
+    let _ = conn.query_drop(format!("DROP DATABASE IF EXISTS {}", quote(database))).await;
 }

@@ -1,10 +1,11 @@
 //! What the generator and the oracle know about the schema and the seeded data: each model's
 //! tenancy, fields, relations and unique keys; every seeded row with its owner (tenant A, tenant
 //! B, shared, or global); the values that occur per field (so filters and writes hit real data of
-//! both tenants); and the SQL that fingerprints B's and the shared rows and counts links that
-//! cross tenants.
+//! both tenants); and the SQL, in the database's dialect, that fingerprints B's and the shared
+//! rows and counts links that cross tenants.
 
 use quarry_engine::Engine;
+use quarry_engine::exec::Dialect;
 use quarry_engine::schema::{Arity, ModelId, ModelTenancy, RelationLink, ScalarType, Schema};
 use serde_json::{Map, Value as Json, json};
 use std::collections::BTreeMap;
@@ -77,22 +78,24 @@ pub struct Row {
 
 pub struct World {
     pub schema: Schema,
+    /// The PostgreSQL schema or the MySQL database the tables are in.
     pub ns: String,
+    pub dialect: Dialect,
     /// Seeded rows per model, in primary key order.
     pub rows: BTreeMap<String, Vec<Row>>,
 }
 
 impl World {
     /// Reads every seeded row (unscoped) and works out its owner.
-    pub async fn load<Q: quarry_engine::exec::Queryable>(engine: &Engine, q: &Q, ns: &str) -> Result<World, String> {
+    pub async fn load<Q: quarry_engine::exec::Queryable>(engine: &Engine, q: &Q, dialect: Dialect, ns: &str) -> Result<World, String> {
         let schema = engine.schema().clone();
-        let mut world = World { schema, ns: ns.to_owned(), rows: BTreeMap::new() };
+        let mut world = World { schema, ns: ns.to_owned(), dialect, rows: BTreeMap::new() };
         let models: Vec<String> = world.schema.models.iter().map(|m| m.name.clone()).collect();
         for model in models {
             let order: Vec<Json> = world.identifier(&model).into_iter().map(|f| json!({ f: "asc" })).collect();
             let request = json!({"model": model, "action": "findMany", "args": {"orderBy": order}});
             let rows = engine
-                .request_in(q, quarry_engine::exec::Dialect::Postgres, &request, &quarry_engine::scope::TenantContext::Unscoped)
+                .request_in(q, dialect, &request, &quarry_engine::scope::TenantContext::Unscoped)
                 .await
                 .map_err(|e| format!("reading the seed of {model}: {e:?}"))?;
             let rows = rows
@@ -273,8 +276,37 @@ impl World {
 
     // ------------------------------------------------------------------ fingerprints and links
 
+    /// An identifier quoted for the dialect.
+    fn quote(&self, name: &str) -> String {
+        match self.dialect {
+            Dialect::Postgres => format!("\"{}\"", name.replace('"', "\"\"")),
+            Dialect::Mysql => format!("`{}`", name.replace('`', "``")),
+        }
+    }
+
     fn qualified(&self, table: &str) -> String {
-        format!("{}.{}", quote(&self.ns), quote(table))
+        format!("{}.{}", self.quote(&self.ns), self.quote(table))
+    }
+
+    /// One row of the fingerprint: the number of rows of `from` (aliased `x`) that `cond` keeps
+    /// and an md5 of their text, sorted. PostgreSQL writes a row as text itself; on MySQL each
+    /// column is `QUOTE`d (NULL as the word `NULL`) and the columns joined.
+    fn fingerprint_part(&self, label: &str, from: &str, columns: &[String], cond: &str) -> String {
+        match self.dialect {
+            Dialect::Postgres => format!(
+                "SELECT {} AS t, count(*) AS n, md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM {from} x WHERE {cond}",
+                lit(label)
+            ),
+            Dialect::Mysql => {
+                let row: Vec<String> = columns.iter().map(|c| format!("QUOTE(x.{})", self.quote(c))).collect();
+                format!(
+                    "SELECT {} AS t, COUNT(*) AS n, MD5(COALESCE(GROUP_CONCAT(r.r ORDER BY r.r SEPARATOR '|'), '')) AS h \
+                     FROM (SELECT CONCAT_WS(',', {}) AS r FROM {from} x WHERE {cond}) r",
+                    lit(label),
+                    row.join(", ")
+                )
+            }
+        }
     }
 
     /// One query: a hash of B's rows and of the shared rows per table (join tables included: the
@@ -282,24 +314,22 @@ impl World {
     pub fn fingerprint_sql(&self) -> String {
         let tenant_field = self.schema.tenancy.field_name.clone();
         let mut parts = Vec::new();
-        let agg = |label: &str, from: &str, cond: &str| {
-            format!("SELECT {} AS t, count(*) AS n, md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM {from} x WHERE {cond}", lit(label))
-        };
         let mut join_tables: Vec<(String, String, String, String, String)> = Vec::new();
         for m in &self.schema.models {
             let name = m.name.clone();
             let table = self.qualified(&m.db_name);
+            let columns: Vec<String> = self.scalars(&name).into_iter().map(|s| s.column).collect();
             let column = |field: &str| self.scalar(&name, field).map(|s| s.column).unwrap_or_default();
             match self.kind(&name) {
                 Kind::Tenant => {
                     let key = column(&self.identifier(&name)[0]);
-                    parts.push(agg(&format!("{name} of B"), &table, &format!("x.{} = {}", quote(&key), lit(B))));
+                    parts.push(self.fingerprint_part(&format!("{name} of B"), &table, &columns, &format!("x.{} = {}", self.quote(&key), lit(B))));
                 }
                 Kind::Scoped { shared } => {
-                    let t = quote(&column(&tenant_field));
-                    parts.push(agg(&format!("{name} of B"), &table, &format!("x.{t} = {}", lit(B))));
+                    let t = self.quote(&column(&tenant_field));
+                    parts.push(self.fingerprint_part(&format!("{name} of B"), &table, &columns, &format!("x.{t} = {}", lit(B))));
                     if shared {
-                        parts.push(agg(&format!("{name} shared"), &table, &format!("x.{t} IS NULL")));
+                        parts.push(self.fingerprint_part(&format!("{name} shared"), &table, &columns, &format!("x.{t} IS NULL")));
                     }
                 }
                 Kind::Unscoped => {}
@@ -315,11 +345,12 @@ impl World {
         let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (jt, col, model, model_table, id_col) in &join_tables {
             if let Some(cond) = self.owned_by_b_subquery(model, model_table, id_col) {
-                seen.entry(jt.clone()).or_default().push(format!("x.{} IN ({cond})", quote(col)));
+                seen.entry(jt.clone()).or_default().push(format!("x.{} IN ({cond})", self.quote(col)));
             }
         }
+        let join_columns = ["A".to_owned(), "B".to_owned()];
         for (jt, conds) in seen {
-            parts.push(agg(&format!("{jt} links of B"), &self.qualified(&jt), &conds.join(" OR ")));
+            parts.push(self.fingerprint_part(&format!("{jt} links of B"), &self.qualified(&jt), &join_columns, &conds.join(" OR ")));
         }
         parts.join("\nUNION ALL\n")
     }
@@ -330,12 +361,13 @@ impl World {
             Kind::Tenant => self.scalar(model, &self.identifier(model)[0])?.column,
             Kind::Scoped { .. } => self.scalar(model, &self.schema.tenancy.field_name)?.column,
         };
-        Some(format!("SELECT {} FROM {} WHERE {} = {}", quote(id_col), self.qualified(table), quote(&tenant_col), lit(B)))
+        Some(format!("SELECT {} FROM {} WHERE {} = {}", self.quote(id_col), self.qualified(table), self.quote(&tenant_col), lit(B)))
     }
 
     /// One query: the number of links (foreign keys and join rows) from a row of one tenant to a
     /// row of another. Shared rows may be linked from any tenant; a tenant row only from its own.
     pub fn cross_links_sql(&self) -> String {
+        let q = |name: &str| self.quote(name);
         let mut parts = Vec::new();
         for m in &self.schema.models {
             let Some(x_tenant) = self.tenant_column(&m.name) else { continue };
@@ -350,16 +382,19 @@ impl World {
                             .map(|(f, rf)| {
                                 let fc = m.field(*f).as_scalar().map(|s| s.db_name.clone()).unwrap_or_default();
                                 let rc = related.field(*rf).as_scalar().map(|s| s.db_name.clone()).unwrap_or_default();
-                                format!("y.{} = x.{}", quote(&rc), quote(&fc))
+                                format!("y.{} = x.{}", q(&rc), q(&fc))
                             })
                             .collect();
+                        let (xt, yt) = (q(&x_tenant), q(&y_tenant));
+                        let differ = match self.dialect {
+                            Dialect::Postgres => format!("x.{xt} IS DISTINCT FROM y.{yt}"),
+                            Dialect::Mysql => format!("NOT (x.{xt} <=> y.{yt})"),
+                        };
                         parts.push(format!(
-                            "SELECT count(*) AS n FROM {} x JOIN {} y ON {} WHERE y.{yt} IS NOT NULL AND x.{xt} IS DISTINCT FROM y.{yt}",
+                            "SELECT count(*) AS n FROM {} x JOIN {} y ON {} WHERE y.{yt} IS NOT NULL AND {differ}",
                             self.qualified(&m.db_name),
                             self.qualified(&related.db_name),
                             on.join(" AND "),
-                            xt = quote(&x_tenant),
-                            yt = quote(&y_tenant)
                         ));
                     }
                     RelationLink::JoinTable { table, column, reference, other_reference } => {
@@ -371,22 +406,28 @@ impl World {
                         let xc = m.field(*reference).as_scalar().map(|s| s.db_name.clone()).unwrap_or_default();
                         let yc = related.field(*other_reference).as_scalar().map(|s| s.db_name.clone()).unwrap_or_default();
                         parts.push(format!(
-                            "SELECT count(*) AS n FROM {} j JOIN {} x ON x.{} = j.\"A\" JOIN {} y ON y.{} = j.\"B\" \
+                            "SELECT count(*) AS n FROM {} j JOIN {} x ON x.{} = j.{} JOIN {} y ON y.{} = j.{} \
                              WHERE x.{xt} IS NOT NULL AND y.{yt} IS NOT NULL AND x.{xt} <> y.{yt}",
                             self.qualified(table),
                             self.qualified(&m.db_name),
-                            quote(&xc),
+                            q(&xc),
+                            q("A"),
                             self.qualified(&related.db_name),
-                            quote(&yc),
-                            xt = quote(&x_tenant),
-                            yt = quote(&y_tenant)
+                            q(&yc),
+                            q("B"),
+                            xt = q(&x_tenant),
+                            yt = q(&y_tenant)
                         ));
                     }
                     RelationLink::BackReference { .. } => {}
                 }
             }
         }
-        format!("SELECT (coalesce(sum(n), 0))::int8 FROM (\n{}\n) links", parts.join("\nUNION ALL\n"))
+        let total = match self.dialect {
+            Dialect::Postgres => "(coalesce(sum(n), 0))::int8",
+            Dialect::Mysql => "CAST(COALESCE(SUM(n), 0) AS SIGNED)",
+        };
+        format!("SELECT {total} FROM (\n{}\n) links", parts.join("\nUNION ALL\n"))
     }
 
     /// The column that holds a row's tenant (the key of the tenant model itself).
@@ -418,10 +459,6 @@ pub fn same_value(a: &Json, b: &Json) -> bool {
         (Json::Number(x), Json::Number(y)) => x.as_f64() == y.as_f64(),
         _ => a == b,
     }
-}
-
-pub fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// A SQL string literal for fixed text of this test (never for generated values).
