@@ -93,10 +93,7 @@ impl Planner<'_> {
                 sql::not(sql::and(parts))
             }
             ScalarCond::List(l) if self.mysql() => self.mysql_list_cond(column, l),
-            ScalarCond::Json { .. } if self.mysql() => {
-                self.refuse("a JSON filter");
-                sql::bool_lit(false)
-            }
+            ScalarCond::Json { path, cond } if self.mysql() => self.mysql_json_cond(column, path, cond),
             ScalarCond::List(l) => self.list_cond(column, s, l),
             ScalarCond::Json { path, cond } => {
                 let target = self.json_target(column, s.native_type.as_ref(), path);
