@@ -319,3 +319,36 @@ fn json_filters_agree_on_postgresql_and_mariadb() {
     });
     assert!(failures.is_empty(), "seed {seed}: {} difference(s):\n{}", failures.len(), failures.join("\n\n"));
 }
+
+/// What the MySQL plans cannot express is a typed error, never a panic or a rounded comparison:
+/// a compared number beyond DECIMAL(65,30), a value too deep or too large, a path with too many
+/// integer segments, a path string with a wildcard.
+#[test]
+fn json_filter_limits_on_mysql_are_typed_errors() {
+    let schema = SCHEMA.replace("provider = \"postgresql\"", "provider = \"mysql\"");
+    let engine = Engine::new(&schema, EngineOptions::default()).expect("schema");
+    let mut deep = json!(1);
+    for _ in 0..40 {
+        deep = json!([deep]);
+    }
+    let wide: Vec<Json> = (0..300).map(|i| json!(i)).collect();
+    let cases = [
+        (json!({"path": ["a"], "equals": {"$type": "Json", "value": 1e40}}), "Q2008"),
+        (json!({"path": ["a"], "gt": 1e-40}), "Q2008"),
+        (json!({"equals": {"$type": "Json", "value": deep}}), "Q2007"),
+        (json!({"array_contains": {"$type": "Json", "value": wide}}), "Q2011"),
+        (json!({"path": ["0", "1", "2", "3", "4"], "equals": 1}), "Q2011"),
+        (json!({"path": "$.a[*]", "equals": 1}), "Q2005"),
+        (json!({"path": "$.\"open", "equals": 1}), "Q2005"),
+    ];
+    for (filter, code) in cases {
+        let request = json!({"model": "Doc", "action": "findMany", "args": {"where": {"data": filter}}});
+        match engine.compile(&request, &TenantContext::Unscoped, quarry_engine::exec::Dialect::Mysql) {
+            Err(e) => assert_eq!(e.code(), code, "{filter}: {}", e.message()),
+            Ok(c) => panic!("{filter} compiled: {c}"),
+        }
+    }
+    // Within the limits: the same shapes compile.
+    let request = json!({"model": "Doc", "action": "findMany", "args": {"where": {"data": {"path": ["0", "1", "2", "3"], "equals": 1e30}}}});
+    engine.compile(&request, &TenantContext::Unscoped, quarry_engine::exec::Dialect::Mysql).expect("within the limits");
+}
