@@ -26,6 +26,8 @@ const MAX_INDEX_SEGMENTS: usize = 4;
 /// `JSON_TYPE` names of numbers on MySQL 8.0 (all four) and MariaDB (`INTEGER`, `DOUBLE`).
 const NUMBER_TYPES: [&str; 4] = ["INTEGER", "UNSIGNED INTEGER", "DOUBLE", "DECIMAL"];
 const DECIMAL: &str = "DECIMAL(65,30)";
+/// Number text that `DECIMAL(65,30)` holds exactly.
+const PLAIN_DECIMAL: &str = "^-?[0-9]{1,35}([.][0-9]{1,30})?$";
 
 struct Budget {
     nodes: usize,
@@ -128,10 +130,7 @@ impl Planner<'_> {
             JsonCond::Cmp { op, value } => {
                 let op = cmp_op(*op);
                 let p = match parse(value)? {
-                    Json::Number(n) => {
-                        let b = self.number(&n)?;
-                        sql::binop(number_of(t), op, b)
-                    }
+                    Json::Number(n) => self.number_cmp(t, op, &n)?,
                     Json::String(s) => {
                         let b = self.bind_str(s);
                         sql::and(vec![type_is(t.clone(), "STRING"), sql::binop(bytes(unquote(t)), op, bytes(b))])
@@ -215,10 +214,7 @@ impl Planner<'_> {
                 let p = self.bind_str(b.to_string());
                 sql::and(vec![type_is(e.clone(), "BOOLEAN"), sql::eq(unquote(e), p)])
             }
-            Json::Number(n) => {
-                let p = self.number(n)?;
-                sql::eq(number_of(e), p)
-            }
+            Json::Number(n) => self.number_cmp(e, BinaryOperator::Eq, n)?,
             Json::String(s) => {
                 let p = self.bind_str(s.clone());
                 sql::and(vec![type_is(e.clone(), "STRING"), sql::eq(bytes(unquote(e)), bytes(p))])
@@ -312,9 +308,12 @@ impl Planner<'_> {
         sql::eq(sql::func("JSON_LENGTH", vec![e.clone()]), p)
     }
 
-    /// A JSON number as a bound `DECIMAL(65,30)`; one that does not fit is refused rather than
-    /// compared rounded.
-    fn number(&mut self, n: &serde_json::Number) -> Result<Expr, Error> {
+    /// `e op n` for the number `n`, NULL when `e` is not a number. A stored number written as
+    /// plain digits that fit compares exactly as `DECIMAL(65,30)`; any other (an exponent, more
+    /// digits) as `DOUBLE`, since casting it to the DECIMAL would be out of range, an error in a
+    /// strict-mode UPDATE. `n` itself must fit the DECIMAL: one that does not is refused rather
+    /// than compared rounded.
+    fn number_cmp(&mut self, e: &Expr, op: BinaryOperator, n: &serde_json::Number) -> Result<Expr, Error> {
         let text = n.to_string();
         if !fits_decimal(&text) {
             return Err(Error::new(
@@ -323,7 +322,18 @@ impl Planner<'_> {
             ));
         }
         let p = self.bind_str(text);
-        Ok(sql::cast_std(p, DECIMAL))
+        let stored = unquote(e);
+        let plain = Expr::RLike {
+            negated: false,
+            expr: Box::new(stored.clone()),
+            pattern: Box::new(sql::string_lit(PLAIN_DECIMAL)),
+            regexp: true,
+        };
+        let exact = sql::binop(sql::cast_std(stored.clone(), DECIMAL), op.clone(), sql::cast_std(p.clone(), DECIMAL));
+        let approximate = sql::binop(sql::cast_std(stored, "DOUBLE"), op, sql::cast_std(p, "DOUBLE"));
+        let types = NUMBER_TYPES.iter().map(|t| sql::string_lit(t)).collect();
+        let is_number = sql::in_list(sql::func("JSON_TYPE", vec![e.clone()]), types);
+        Ok(sql::case_when(is_number, sql::case_when(plain, exact, Some(approximate)), None))
     }
 }
 
@@ -351,13 +361,6 @@ fn unquote(e: &Expr) -> Expr {
 /// Compared as bytes: `utf8mb4_bin` pads with spaces in `=`, `jsonb` does not.
 fn bytes(e: Expr) -> Expr {
     sql::cast_std(e, "BINARY")
-}
-
-/// The number `e` holds as a DECIMAL, NULL when it holds anything else.
-fn number_of(e: &Expr) -> Expr {
-    let types = NUMBER_TYPES.iter().map(|t| sql::string_lit(t)).collect();
-    let is_number = sql::in_list(sql::func("JSON_TYPE", vec![e.clone()]), types);
-    sql::case_when(is_number, sql::cast_std(unquote(e), DECIMAL), None)
 }
 
 /// `."key"` in MySQL's JSON path syntax (the key as a JSON string, escapes included).
