@@ -3,7 +3,8 @@
 //! compares JSON values, `JSON_EQUALS` is MariaDB 10.7+ only), so the compared value, known when
 //! the request is planned, becomes a structural predicate: its type (`JSON_TYPE`), its length for
 //! objects and arrays (`JSON_LENGTH`), and each member compared the same way at its own path.
-//! Numbers compare as `DECIMAL(65,30)`, strings as bytes (no trailing-space padding), and
+//! Numbers compare as `DECIMAL(65,30)` (stored ones it cannot hold as `DOUBLE`), strings as
+//! bytes (no trailing-space padding), and
 //! `array_contains` follows `jsonb @>` (elements found with `JSON_TABLE`, not `JSON_CONTAINS`,
 //! which also looks inside nested arrays). Path keys, indexes and compared values are bound
 //! parameters; the SQL NULLs come out where PostgreSQL's do, so `not` and `NOT` agree too.
