@@ -5,7 +5,7 @@
 use super::driver::{ColumnType, DbValue};
 use crate::error::{Error, Result};
 use crate::plan::shape::{CHUNK, OutField, OutKind, RowShape};
-use crate::schema::{ScalarType, Schema};
+use crate::schema::{Provider, ScalarType, Schema};
 use crate::value::{Value, canonical_decimal, parse_datetime, tagged};
 use serde_json::{Map, Value as Json};
 
@@ -87,7 +87,12 @@ fn decode_json_row(schema: &Schema, shape: &RowShape, v: Json) -> Result<Json> {
 fn decode_json_scalar(schema: &Schema, ty: &ScalarType, v: Json) -> Result<Json> {
     let value = match (ty, v) {
         (_, Json::Null) => return Ok(Json::Null),
-        (ScalarType::Json, v) => return Ok(tagged("Json", v)),
+        (ScalarType::Json, mut v) => {
+            if schema.provider() == Provider::Mysql {
+                sort_keys(&mut v);
+            }
+            return Ok(tagged("Json", v));
+        }
         // Text and numbers that are already in their result form.
         (ScalarType::String, v @ Json::String(_)) | (ScalarType::Int | ScalarType::Float, v @ Json::Number(_)) => return Ok(v),
         (ScalarType::Boolean, v @ Json::Bool(_)) => return Ok(v),
@@ -109,7 +114,30 @@ pub fn decode_scalar(schema: &Schema, ty: &ScalarType, v: &DbValue) -> Result<Va
             let name = e.values.iter().find(|v| &v.db_name == s).map_or_else(|| s.clone(), |v| v.name.clone());
             Ok(Value::Enum(name))
         }
+        (ScalarType::Json, DbValue::Text(s)) if schema.provider() == Provider::Mysql => {
+            let Ok(mut parsed) = serde_json::from_str::<Json>(s) else { return decode_plain(ty, v) };
+            sort_keys(&mut parsed);
+            Ok(Value::Json(parsed.to_string()))
+        }
         _ => decode_plain(ty, v),
+    }
+}
+
+/// Orders every object's keys as MySQL 8.0 and PostgreSQL's `jsonb` store them (shorter keys
+/// first, then by their bytes), so MariaDB, which keeps JSON as the text written, gives the same
+/// objects in the same order.
+fn sort_keys(v: &mut Json) {
+    match v {
+        Json::Object(map) => {
+            let mut entries: Vec<(String, Json)> = std::mem::take(map).into_iter().collect();
+            entries.sort_by(|(a, _), (b, _)| a.len().cmp(&b.len()).then_with(|| a.as_bytes().cmp(b.as_bytes())));
+            for (_, item) in &mut entries {
+                sort_keys(item);
+            }
+            *map = entries.into_iter().collect();
+        }
+        Json::Array(items) => items.iter_mut().for_each(sort_keys),
+        _ => {}
     }
 }
 

@@ -59,7 +59,13 @@ impl Planner<'_> {
                     return sql::or(parts);
                 }
                 if self.mysql() {
-                    let list = values.iter().map(|v| self.params.bind(v.clone())).collect();
+                    let list = values
+                        .iter()
+                        .map(|v| {
+                            let v = self.time_part(s, v.clone());
+                            self.params.bind(v)
+                        })
+                        .collect();
                     return sql::in_list(column, list);
                 }
                 let p = self.bind_list(s, values.clone());
@@ -87,10 +93,7 @@ impl Planner<'_> {
                 sql::not(sql::and(parts))
             }
             ScalarCond::List(l) if self.mysql() => self.mysql_list_cond(column, l),
-            ScalarCond::Json { .. } if self.mysql() => {
-                self.refuse("a JSON filter");
-                sql::bool_lit(false)
-            }
+            ScalarCond::Json { path, cond } if self.mysql() => self.mysql_json_cond(column, path, cond),
             ScalarCond::List(l) => self.list_cond(column, s, l),
             ScalarCond::Json { path, cond } => {
                 let target = self.json_target(column, s.native_type.as_ref(), path);
@@ -106,8 +109,19 @@ impl Planner<'_> {
         if is_json && self.mysql() {
             self.refuse("a JSON filter");
         }
+        let v = self.time_part(s, v);
         let p = self.params.bind(v);
         if is_json { sql::cast(p, "jsonb") } else { p }
+    }
+
+    /// On MySQL a `TIME` column compared with a DATETIME value is compared as a DATETIME of
+    /// today's date; the value's time of day alone compares as PostgreSQL's `time` does.
+    fn time_part(&self, s: &ScalarField, v: Value) -> Value {
+        let is_time = matches!(s.native_type.as_ref().map(|n| n.name.as_str()), Some("Time" | "Timetz"));
+        match v {
+            Value::DateTime(d) if is_time && self.mysql() => Value::String(d.format("%H:%M:%S%.6f").to_string()),
+            other => other,
+        }
     }
 
     fn bind_list(&mut self, _s: &ScalarField, values: Vec<Value>) -> Expr {

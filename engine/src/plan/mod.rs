@@ -8,6 +8,7 @@
 
 pub mod aggregate;
 mod filter;
+mod json_mysql;
 mod mysql;
 mod read;
 pub mod shape;

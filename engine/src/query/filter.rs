@@ -285,7 +285,9 @@ fn json_filter(v: &Json, path: &Path) -> Result<Vec<ScalarCond>> {
                 _ => Err(path.key("path").index(i).error(codes::INVALID_VALUE, "expected a path segment string")),
             })
             .collect::<Result<_>>()?,
-        Some(Json::String(s)) => s.trim_start_matches("$.").split('.').map(str::to_owned).collect(),
+        Some(Json::String(s)) => string_path(s).ok_or_else(|| {
+            path.key("path").error(codes::INVALID_VALUE, "expected a JSON path such as $.a.b[0] or $.\"a key\"")
+        })?,
         Some(other) => {
             return Err(path.key("path").error(codes::INVALID_VALUE, format!("expected a list of keys, got {}", describe(other))));
         }
@@ -332,6 +334,60 @@ fn json_filter(v: &Json, path: &Path) -> Result<Vec<ScalarCond>> {
         return Err(path.error(codes::MISSING_ARGUMENT, "a Json filter needs an operator such as equals"));
     }
     Ok(conds.into_iter().map(|cond| ScalarCond::Json { path: json_path.clone(), cond }).collect())
+}
+
+/// A path given as one string, as Prisma takes it on MySQL: `$.a.b[0]`, `$."a key"`, or (without
+/// `$`) keys separated by dots. Each step becomes one segment, an index as its digits, so the
+/// string and the list forms mean the same on every database. Wildcards are not paths here.
+fn string_path(s: &str) -> Option<Vec<String>> {
+    let Some(mut rest) = s.strip_prefix('$') else {
+        return Some(s.split('.').map(str::to_owned).collect());
+    };
+    let mut out = Vec::new();
+    while let Some(c) = rest.chars().next() {
+        match c {
+            '.' if rest[1..].starts_with('"') => {
+                let body = &rest[1..];
+                let mut end = None;
+                let mut escaped = false;
+                for (i, ch) in body.char_indices().skip(1) {
+                    match ch {
+                        _ if escaped => escaped = false,
+                        '\\' => escaped = true,
+                        '"' => {
+                            end = Some(i);
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                let end = end?;
+                out.push(serde_json::from_str::<String>(&body[..=end]).ok()?);
+                rest = &body[end + 1..];
+            }
+            '.' => {
+                let body = &rest[1..];
+                let end = body.find(['.', '[']).unwrap_or(body.len());
+                let key = &body[..end];
+                if key.is_empty() || key.contains(['*', '"', ' ', ']']) {
+                    return None;
+                }
+                out.push(key.to_owned());
+                rest = &body[end..];
+            }
+            '[' => {
+                let end = rest.find(']')?;
+                let index = rest[1..end].trim();
+                if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                out.push(index.to_owned());
+                rest = &rest[end + 1..];
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
 }
 
 fn json_equals(v: &Json) -> JsonCond {
@@ -454,4 +510,24 @@ pub(crate) fn conditions_for_type(cx: &Cx, ty: &ScalarType, v: &Json, path: &Pat
         documentation: None,
     };
     scalar_filter(cx, &field, ty, v, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::string_path;
+
+    #[test]
+    fn string_paths_read_mysql_syntax() {
+        let p = |s: &str| string_path(s).map(|v| v.join("|"));
+        assert_eq!(p("$.a.b"), Some("a|b".into()));
+        assert_eq!(p("$.limits[0]"), Some("limits|0".into()));
+        assert_eq!(p("$[2].x"), Some("2|x".into()));
+        assert_eq!(p(r#"$."a.b"."c\"d""#), Some("a.b|c\"d".into()));
+        assert_eq!(p("$"), Some("".into()));
+        assert_eq!(p("a.b"), Some("a|b".into()));
+        assert_eq!(p("$.a[*]"), None);
+        assert_eq!(p("$.*"), None);
+        assert_eq!(p("$**.a"), None);
+        assert_eq!(p(r#"$."open"#), None);
+    }
 }
