@@ -218,7 +218,7 @@ impl Engine {
         }
         // Only these actions can plan to one read; anything else (writes, raw SQL, counts) would be
         // planned here for nothing and again by the usual path.
-        if !matches!(request.get("action").and_then(Json::as_str), Some("findMany" | "findFirst" | "findUnique")) {
+        if !matches!(request.get("action").and_then(Json::as_str), Some("findMany" | "findFirst" | "findUnique" | "aggregate" | "groupBy")) {
             return None;
         }
         match self.prepare(request, ctx).ok()? {
