@@ -18,6 +18,7 @@ const requests = {
   a_findUnique: (i) => ({ model: "User", action: "findUnique", args: { where: { id: 1 + 10 * (i % 100) } } }),
   b_findMany20: () => ({ model: "Post", action: "findMany", args: { where: { published: true }, orderBy: { createdAt: "desc" }, take: 20 } }),
   c_include: () => ({ model: "User", action: "findMany", args: { take: 20, include: { posts: true } } }),
+  f_aggregate: () => ({ model: "Post", action: "groupBy", args: { by: ["authorId"], _sum: { views: true } } }),
 };
 console.log(`load ${loadavg()[0].toFixed(1)}; median ops/s of ${rounds} rounds of ${ms} ms`);
 for (const [name, req] of Object.entries(requests)) {

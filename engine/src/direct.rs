@@ -3,13 +3,15 @@
 //! driver returns (PostgreSQL's text output at the top level, the JSON the database built for
 //! relations), needs the engine only to compile it. For such a plan [`describe`] gives the
 //! statement and a description of the result: per field its name and what it needs (a number
-//! parsed, a date-time reformatted, an enum value renamed, a nested row taken apart), so the
-//! rows never cross into the engine and the result never crosses out of it. Anything else
+//! parsed, a date-time reformatted, an enum value renamed, a nested row taken apart), or for
+//! `aggregate` and `groupBy` per column the key it goes under, so the rows never cross into the
+//! engine and the result never crosses out of it. Anything else
 //! (several statements, checks, values read by an earlier statement, RLS mode, and the types
 //! whose conversion needs the engine: BigInt, Decimal, Bytes, Json, scalar lists) gets `None`
 //! and runs the usual way. The WebAssembly host's TypeScript side (`npm/src/direct.ts`) follows
 //! the description; `exec::decode` is the reference it must agree with.
 
+use crate::plan::aggregate::AggColumn;
 use crate::plan::shape::{OutKind, RowShape};
 use crate::plan::{Check, OutputKind, Plan, Step};
 use crate::schema::{ScalarType, Schema};
@@ -18,7 +20,9 @@ use crate::value::Value;
 use serde_json::Value as Json;
 
 /// The statement of a one-read plan, its parameters' values and the result's description as
-/// JSON text: `{ "kind": "many" | "one", "reverse": bool, "fields": [[name, kind], ...] }`.
+/// JSON text: `{ "kind": "many" | "one", "reverse": bool, "fields": [[name, kind], ...] }`, or
+/// for aggregates `{ "kind": "groups" | "aggregate", "columns": [[key, name, kind], ...] }`
+/// (`key` `null` for a grouped field, `name` empty for a bare `_count`; see `exec::aggregate_row`).
 pub struct Direct {
     pub text: String,
     pub params: Vec<Value>,
@@ -32,16 +36,41 @@ pub fn describe(schema: &Schema, plan: &Plan, text: &str, params: &[Param]) -> O
     if *var != plan.output.var {
         return None;
     }
-    let (kind, shape, reverse) = match &plan.output.kind {
-        OutputKind::Many { shape, reverse } => ("many", shape, *reverse),
-        OutputKind::One { shape, or_throw: false } => ("one", shape, false),
-        _ => return None,
-    };
     let values = params.iter().map(|p| if let Param::Value(v) = p { Some(v.clone()) } else { None }).collect::<Option<Vec<_>>>()?;
-    let mut out = format!("{{\"kind\":\"{kind}\",\"reverse\":{reverse},\"fields\":");
-    fields(schema, shape, &mut out)?;
-    out.push('}');
+    let mut out = String::new();
+    match &plan.output.kind {
+        OutputKind::Many { shape, reverse } => rows(schema, "many", shape, *reverse, &mut out)?,
+        OutputKind::One { shape, or_throw: false } => rows(schema, "one", shape, false, &mut out)?,
+        OutputKind::Groups { columns } => aggregates(schema, "groups", columns, &mut out)?,
+        OutputKind::Aggregate { columns } => aggregates(schema, "aggregate", columns, &mut out)?,
+        _ => return None,
+    }
     Some(Direct { text: text.to_owned(), params: values, result: out })
+}
+
+fn rows(schema: &Schema, what: &str, shape: &RowShape, reverse: bool, out: &mut String) -> Option<()> {
+    out.push_str(&format!("{{\"kind\":\"{what}\",\"reverse\":{reverse},\"fields\":"));
+    fields(schema, shape, out)?;
+    out.push('}');
+    Some(())
+}
+
+fn aggregates(schema: &Schema, what: &str, columns: &[AggColumn], out: &mut String) -> Option<()> {
+    out.push_str(&format!("{{\"kind\":\"{what}\",\"columns\":["));
+    for (i, c) in columns.iter().enumerate() {
+        out.push_str(if i == 0 { "[" } else { ",[" });
+        match c.key {
+            Some(key) => string(key, out),
+            None => out.push_str("null"),
+        }
+        out.push(',');
+        string(&c.name, out);
+        out.push(',');
+        kind(schema, &OutKind::Scalar { ty: c.ty.clone(), list: false }, out)?;
+        out.push(']');
+    }
+    out.push_str("]}");
+    Some(())
 }
 
 /// A JSON string.
@@ -62,7 +91,7 @@ fn fields(schema: &Schema, shape: &RowShape, out: &mut String) -> Option<()> {
     Some(())
 }
 
-/// A field's kind: `"String"`, `"Int"`, `"Float"`, `"Boolean"`, `"DateTime"`,
+/// A field's (or an aggregate column's) kind: `"String"`, `"Int"`, `"Float"`, `"Boolean"`, `"DateTime"`,
 /// `{ "enum": [[dbName, name], ...] }`, `{ "one": fields }`, `{ "many": fields }`,
 /// `{ "count": [names] }`; `None` for what only the engine converts.
 fn kind(schema: &Schema, kind: &OutKind, out: &mut String) -> Option<()> {

@@ -340,6 +340,17 @@ impl<D: Driver> Host<D> {
         }
     }
 
+    /// [`Host::request`] with the result as JSON text; one request outside a transaction writes
+    /// it straight from the rows ([`crate::Engine::request_text`]).
+    pub async fn request_text(&self, envelope: &Json) -> Result<String> {
+        self.transactions.check_open()?;
+        let env = self.envelope(envelope)?;
+        match (env.transaction, env.requests) {
+            (None, Requests::One(r)) => self.engine.request_text(&self.driver, r, &env.ctx).await,
+            _ => self.request(envelope).await.map(|v| v.to_string()),
+        }
+    }
+
     /// For an envelope of one request outside a transaction whose plan is one read the host can
     /// shape itself ([`crate::direct`]): its statement, parameters and result description; `None`
     /// for anything else, errors included (the usual path reports them).

@@ -218,7 +218,7 @@ impl Engine {
         }
         // Only these actions can plan to one read; anything else (writes, raw SQL, counts) would be
         // planned here for nothing and again by the usual path.
-        if !matches!(request.get("action").and_then(Json::as_str), Some("findMany" | "findFirst" | "findUnique")) {
+        if !matches!(request.get("action").and_then(Json::as_str), Some("findMany" | "findFirst" | "findUnique" | "aggregate" | "groupBy")) {
             return None;
         }
         match self.prepare(request, ctx).ok()? {
@@ -243,6 +243,31 @@ impl Engine {
         if !prepared.needs_transaction() && setting.is_none() {
             return self.run(driver, &prepared, driver.dialect()).await;
         }
+        self.request_in_transaction(driver, prepared, setting).await
+    }
+
+    /// [`Engine::request`] with the result as JSON text. A plan that runs outside a transaction
+    /// writes its text straight from the rows ([`exec::run_plan_text`]), without the result's
+    /// tree; for a host that hands the result on as text (the native addon).
+    pub async fn request_text<D: Driver>(&self, driver: &D, request: &Json, ctx: &TenantContext) -> Result<String> {
+        let outcome = async {
+            let prepared = self.prepare(request, ctx)?;
+            let setting = self.tenant_setting(ctx);
+            if !prepared.needs_transaction() && setting.is_none() {
+                let (dialect, clock) = (driver.dialect(), self.options.clock);
+                return match &prepared {
+                    Prepared::Model(plan) => exec::run_plan_text(driver, &self.schema, plan, None, dialect, clock).await,
+                    Prepared::Cached(c) => exec::run_plan_text(driver, &self.schema, &c.template.plan, Some(&c.bound), dialect, clock).await,
+                    Prepared::Raw(_) => self.run(driver, &prepared, dialect).await.map(|v| v.to_string()),
+                };
+            }
+            self.request_in_transaction(driver, prepared, setting).await.map(|v| v.to_string())
+        };
+        outcome.await.map_err(|e| exec::errors::with_request_model(&self.schema, e, request))
+    }
+
+    /// A prepared request that runs in a transaction of its own (several statements, or RLS mode).
+    async fn request_in_transaction<D: Driver>(&self, driver: &D, prepared: Prepared, setting: Option<scope::rls::Statement>) -> Result<Json> {
         // A driver that runs statements in one call renders whole plans (see `run_static`).
         let prepared = if driver.can_batch() { prepared.owned() } else { prepared };
         if let Some(mut results) = self.run_static(driver, std::slice::from_ref(&prepared), setting.clone(), None).await? {

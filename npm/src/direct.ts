@@ -22,11 +22,13 @@ type Kind =
   | { many: Field[] }
   | { count: string[] };
 
-export interface ResultDescription {
-  kind: "many" | "one";
-  reverse: boolean;
-  fields: Field[];
-}
+/** A column of an aggregate: the key it goes under (`null` for a grouped field), its name (empty for a bare `_count`) and kind. */
+type Column = [string | null, string, ScalarKind];
+
+export type ResultDescription =
+  | { kind: "many" | "one"; reverse: boolean; fields: Field[] }
+  | { kind: "groups"; columns: Column[] }
+  | { kind: "aggregate"; columns: Column[] };
 
 /** A row or value this file does not convert with certainty: the engine's path takes the request. */
 export class Fallback extends Error {}
@@ -40,6 +42,13 @@ const CHUNK = 100;
 
 /** The result of the statement's rows, as the engine would give it. */
 export function shapeResult(desc: ResultDescription, rs: SqlResultSet): unknown {
+  if (desc.kind === "groups") return rs.rows.map((r) => aggregateRow(desc.columns, r));
+  if (desc.kind === "aggregate") {
+    const row = rs.rows[0];
+    if (row !== undefined) return aggregateRow(desc.columns, row);
+    // No row: only a request without aggregates selects none (the engine's answer is `{}`).
+    return desc.columns.length === 0 ? {} : fallback("aggregate without a row");
+  }
   if (desc.kind === "one") {
     const row = rs.rows[0];
     return row === undefined ? null : topRow(desc.fields, row);
@@ -69,6 +78,29 @@ function topRow(fields: Field[], row: unknown[]): Record<string, unknown> {
         fallback("nested JSON");
       }
       obj[name] = nested(kind, parsed);
+    }
+  }
+  return obj;
+}
+
+/** `{ field, _count: { _all, f }, _sum: { f }, ... }`; a bare `_count` is a number (the engine's `aggregate_row`). */
+function aggregateRow(columns: Column[], row: unknown[]): Record<string, unknown> {
+  const obj: Record<string, unknown> = {};
+  const n = Math.min(columns.length, row.length);
+  for (let i = 0; i < n; i++) {
+    const [key, name, kind] = columns[i];
+    const v = row[i];
+    let value: unknown = null;
+    if (v !== null && v !== undefined) {
+      if (typeof v !== "string") fallback("a cell that is not text");
+      value = textScalar(kind, v as string);
+    }
+    if (key === null) obj[name] = value;
+    else if (name === "") obj[key] = value;
+    else {
+      if (!Object.hasOwn(obj, key)) obj[key] = {};
+      const sub = obj[key];
+      if (sub !== null && typeof sub === "object") (sub as Record<string, unknown>)[name] = value;
     }
   }
   return obj;

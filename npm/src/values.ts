@@ -122,15 +122,18 @@ function plainJson(value: unknown, path: string, depth: number): unknown {
 }
 
 function isTagged(v: object): v is Tagged {
-  const keys = Object.keys(v);
-  return keys.length === 2 && typeof (v as Tagged).$type === "string" && "value" in v;
+  // The cheap tests first: most objects of a result are rows, not tags.
+  return typeof (v as Tagged).$type === "string" && "value" in v && Object.keys(v).length === 2;
 }
 
 /** A result with its tagged values turned into Date, bigint, Decimal, Uint8Array and numbers. */
 export function decode(value: unknown): unknown {
   if (value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = decode(value[i]);
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      if (v !== null && typeof v === "object") value[i] = decode(v);
+    }
     return value;
   }
   if (isTagged(value)) {
@@ -151,6 +154,11 @@ export function decode(value: unknown): unknown {
     }
   }
   const obj = value as Record<string, unknown>;
-  for (const k of Object.keys(obj)) setKey(obj, k, decode(obj[k]));
+  for (const k of Object.keys(obj)) {
+    const v = obj[k];
+    if (v === null || typeof v !== "object") continue;
+    const d = decode(v);
+    if (d !== v) setKey(obj, k, d);
+  }
   return obj;
 }

@@ -62,13 +62,30 @@ fn read_namespace(suite: &Suite) -> Result<String, String> {
     .clone()
 }
 
-async fn run_case(engine: &Engine, case: &Case) -> Result<(), String> {
+async fn run_case(engine: &Engine, case: &Case, read: bool) -> Result<(), String> {
     // An invalid tenant id is the case's outcome, like any other error.
     let outcome = match case.context(&engine) {
         Ok(ctx) => corpus::run_request(driver(), engine, &case.request, &ctx).await,
         Err(e) => Err(e),
     };
     corpus::check(case, &outcome)?;
+    // A read again, its result written as text straight from the rows (what the Node addon
+    // returns): the same text as the result's tree, key order included, or the same error.
+    if let (true, false, Ok(ctx)) = (read, case.request.is_array(), case.context(&engine)) {
+        let text = engine.request_text(driver(), &case.request, &ctx).await;
+        let same = match (&outcome, &text) {
+            (Ok(tree), Ok(text)) => serde_json::from_str::<serde_json::Value>(text).is_ok_and(|t| t.to_string() == tree.to_string()),
+            (Err(a), Err(b)) => a.to_json() == b.to_json(),
+            _ => false,
+        };
+        if !same {
+            return Err(format!(
+                "the result written as text differs from its tree: {:?} against {:?}",
+                text.map_err(|e| e.to_json()),
+                outcome.map_err(|e| e.to_json())
+            ));
+        }
+    }
     for (i, after) in case.after.iter().enumerate() {
         let ctx = if after.unscoped {
             quarry_engine::scope::TenantContext::Unscoped
@@ -100,7 +117,7 @@ fn run(suite: &Suite, index: usize) -> Result<(), String> {
                 _ => {}
             }
             let before = engine.cache_stats();
-            let result = run_case(&engine, case).await.map_err(|e| format!("{round}: {e}"));
+            let result = run_case(&engine, case, !write).await.map_err(|e| format!("{round}: {e}"));
             if write && (round == "cached" || result.is_err()) {
                 corpus::drop_namespace(driver(), &ns).await;
             }

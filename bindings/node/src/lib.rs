@@ -64,6 +64,15 @@ async fn settle(call: impl Future<Output = std::result::Result<Json, EngineError
     }
 }
 
+/// [`settle`] for a call that gives its result as JSON text already.
+async fn settle_text(call: impl Future<Output = std::result::Result<String, EngineError>>) -> Result<String> {
+    match AssertUnwindSafe(call).catch_unwind().await {
+        Ok(Ok(text)) => Ok(text),
+        Ok(Err(e)) => Err(js_error(&e)),
+        Err(payload) => Err(js_error(&panic_error(&*payload))),
+    }
+}
+
 /// The same for a synchronous call.
 fn settle_sync(call: impl FnOnce() -> std::result::Result<Json, EngineError>) -> Result<String> {
     match std::panic::catch_unwind(AssertUnwindSafe(call)) {
@@ -143,11 +152,12 @@ impl QuarryEngine {
         settle_sync(|| self.host.compile(&parse(&envelope, "envelope")?))
     }
 
-    /// Runs an envelope (one request, a batch, or inside a transaction).
+    /// Runs an envelope (one request, a batch, or inside a transaction). The result's text is
+    /// written from the rows without building its tree ([`Host::request_text`]).
     #[napi]
     pub async fn request(&self, envelope: String) -> Result<String> {
         let host = Arc::clone(&self.host);
-        settle(async move { host.request(&parse(&envelope, "envelope")?).await }).await
+        settle_text(async move { host.request_text(&parse(&envelope, "envelope")?).await }).await
     }
 
     /// Starts an interactive transaction; resolves to `{ id, timeout }` as JSON text.

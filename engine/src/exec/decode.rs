@@ -22,7 +22,7 @@ pub fn decode_row(schema: &Schema, shape: &RowShape, row: &[DbValue]) -> Result<
     Ok(Json::Object(obj))
 }
 
-fn decode_column(schema: &Schema, field: &OutField, v: &DbValue) -> Result<Json> {
+pub(crate) fn decode_column(schema: &Schema, field: &OutField, v: &DbValue) -> Result<Json> {
     match (&field.kind, v) {
         // A NULL scalar list reads as an empty list, as in Prisma.
         (OutKind::Scalar { list: true, .. }, DbValue::Null) => Ok(Json::Array(vec![])),
@@ -42,7 +42,7 @@ fn decode_column(schema: &Schema, field: &OutField, v: &DbValue) -> Result<Json>
 
 /// Nested values are decoded by taking the parsed document apart, so strings move into the
 /// result instead of being copied.
-fn decode_nested(schema: &Schema, kind: &OutKind, v: Json) -> Result<Json> {
+pub(crate) fn decode_nested(schema: &Schema, kind: &OutKind, v: Json) -> Result<Json> {
     if v.is_null() {
         return Ok(if matches!(kind, OutKind::Scalar { list: true, .. }) { Json::Array(vec![]) } else { Json::Null });
     }

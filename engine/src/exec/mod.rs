@@ -11,6 +11,7 @@ pub mod decode;
 pub mod defaults;
 pub mod driver;
 pub mod errors;
+mod text;
 pub mod transactions;
 
 pub use driver::*;
@@ -65,11 +66,37 @@ pub async fn run_plan_bound<Q: Queryable>(
     dialect: Dialect,
     clock: defaults::Clock,
 ) -> Result<Json> {
+    let var = run_steps(q, schema, plan, bound, dialect, clock).await?;
+    output(schema, &plan.output.kind, var)
+}
+
+/// [`run_plan_bound`] with the result as JSON text, written from the rows without building its
+/// tree (see [`text`]).
+pub async fn run_plan_text<Q: Queryable>(
+    q: &Q,
+    schema: &Schema,
+    plan: &Plan,
+    bound: Option<&Bound>,
+    dialect: Dialect,
+    clock: defaults::Clock,
+) -> Result<String> {
+    let var = run_steps(q, schema, plan, bound, dialect, clock).await?;
+    text::output(schema, &plan.output.kind, var)
+}
+
+/// Runs a plan's steps; the rows of its output variable.
+async fn run_steps<Q: Queryable>(
+    q: &Q,
+    schema: &Schema,
+    plan: &Plan,
+    bound: Option<&Bound>,
+    dialect: Dialect,
+    clock: defaults::Clock,
+) -> Result<Var> {
     let bound = bound.map(|b| (plan.statements(), b));
     let mut rt = Runtime { q, schema, dialect, defaults: defaults::Defaults::new(clock), vars: Vec::new(), bound };
     rt.run(&plan.steps).await?;
-    let var = rt.vars.get_mut(plan.output.var as usize).and_then(Option::take).unwrap_or_default();
-    output(schema, &plan.output.kind, var)
+    Ok(rt.vars.get_mut(plan.output.var as usize).and_then(Option::take).unwrap_or_default())
 }
 
 /// Runs a raw request: its guards, then the statement. `queryRaw` gives rows as objects keyed by
