@@ -12,6 +12,7 @@ mod corpus_runner;
 #[path = "support/mysql_driver.rs"]
 mod mysql_driver;
 #[path = "support/mysql_seed.rs"]
+#[allow(dead_code)]
 mod mysql_seed;
 
 use corpus_runner::runtime;
@@ -21,10 +22,6 @@ use quarry_conformance::{self as corpus, Suite};
 use quarry_engine::{Engine, EngineOptions};
 use std::collections::HashMap;
 use std::sync::OnceLock;
-
-pub fn mysql_url() -> String {
-    std::env::var("MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
-}
 
 /// A corpus schema with its datasource switched to MySQL.
 pub fn mysql_schema(text: &str) -> String {
@@ -41,10 +38,10 @@ impl corpus_runner::Backend for Mysql {
     fn driver(&self) -> &MyDriver {
         static DRIVER: OnceLock<MyDriver> = OnceLock::new();
         DRIVER.get_or_init(|| {
-            let d = MyDriver::new(&mysql_url()).unwrap_or_else(|e| panic!("bad MYSQL_URL {}: {e}", mysql_url()));
+            let d = MyDriver::new(&mysql_seed::url()).unwrap_or_else(|e| panic!("bad MYSQL_URL {}: {e}", mysql_seed::url()));
             runtime()
                 .block_on(async { d.conn().await.map(drop) })
-                .unwrap_or_else(|e| panic!("cannot connect to MySQL at {}: {e:?}", mysql_url()));
+                .unwrap_or_else(|e| panic!("cannot connect to MySQL at {}: {e:?}", mysql_seed::url()));
             d
         })
     }
