@@ -97,15 +97,6 @@ fn env_number(name: &str) -> Option<u64> {
     Some(parsed.unwrap_or_else(|_| panic!("{name} must be a number, got {v:?}")))
 }
 
-fn my(v: &Value) -> My {
-    match v {
-        Value::Null => My::NULL,
-        Value::Int(i) => My::Int(*i),
-        Value::String(s) => My::Bytes(s.clone().into_bytes()),
-        other => panic!("no MySQL value for {other:?} in this test"),
-    }
-}
-
 fn shown(v: &My) -> String {
     match v {
         My::Bytes(b) => format!("'{}'", String::from_utf8_lossy(b)),
@@ -353,7 +344,7 @@ impl Db {
         let (_, before) = Self::digests(&mut tx).await;
         let mut outcome = None;
         for (g, gp) in guards {
-            match tx.exec::<Row, _, _>(g.as_str(), gp.iter().map(my).collect::<Vec<_>>()).await {
+            match tx.exec::<Row, _, _>(g.as_str(), gp.iter().map(mysql_driver::param).collect::<Vec<_>>()).await {
                 Ok(rows) if rows.is_empty() => {}
                 Ok(_) => outcome = Some("guard: a row".to_owned()),
                 Err(e) => outcome = Some(format!("guard error {e}")),
@@ -365,7 +356,7 @@ impl Db {
         let outcome = match outcome {
             Some(o) => o,
             None => {
-                let args: Vec<My> = params.iter().map(my).collect();
+                let args: Vec<My> = params.iter().map(mysql_driver::param).collect();
                 if write {
                     match tx.exec_drop(text, args).await {
                         Ok(()) => format!("affected {}", tx.affected_rows()),

@@ -61,17 +61,6 @@ const DDL: &[&str] = &[
     "INSERT INTO `Tag` VALUES (1, 'red'), (2, 'blue')",
 ];
 
-fn my(v: &Value) -> My {
-    match v {
-        Value::Null => My::NULL,
-        Value::Int(i) => My::Int(*i),
-        Value::Boolean(b) => My::Int(i64::from(*b)),
-        Value::Float(f) => My::Double(*f),
-        Value::String(s) => My::Bytes(s.clone().into_bytes()),
-        other => panic!("no MySQL value for {other:?} in this test"),
-    }
-}
-
 /// A value as the expectations write it: text in single quotes, as it is.
 fn shown(v: &My) -> String {
     match v {
@@ -110,11 +99,11 @@ async fn run(conn: &mut Conn, kind: RawKind, sql: &str, params: Vec<Value>) -> (
             _ => panic!("a guard with a reference"),
         }).collect();
         let (text, values) = render_mysql(&stmt.ast, &values).unwrap();
-        let rows: Vec<Row> = conn.exec(&text, values.iter().map(my).collect::<Vec<_>>()).await.unwrap_or_else(|e| panic!("guard {text}: {e}"));
+        let rows: Vec<Row> = conn.exec(&text, values.iter().map(mysql_driver::param).collect::<Vec<_>>()).await.unwrap_or_else(|e| panic!("guard {text}: {e}"));
         assert!(rows.is_empty(), "the guard of {sql} found a row: {text}");
     }
     let RawSql::Verbatim { text, params } = &plan.sql else { panic!("MySQL raw SQL is rendered when planned") };
-    let args: Vec<My> = params.iter().map(my).collect();
+    let args: Vec<My> = params.iter().map(mysql_driver::param).collect();
     match kind {
         RawKind::Query => {
             let rows: Vec<Row> = conn.exec(text, args).await.unwrap_or_else(|e| panic!("{sql}\nran as\n{text}\n{e}"));
