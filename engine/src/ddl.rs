@@ -5,24 +5,162 @@
 //! tenant-matching twin `(tenantId, fk…) -> (tenantId, id…)`, so a row can only refer to a row of
 //! its own tenant and the database's cascades cannot cross tenants — and the row-level security
 //! that can be added on top ([`rls_statements`]). [`tenant_link_checks`] finds the links between
-//! tenants that a database made without those keys already holds.
+//! tenants that a database made without those keys already holds. The walk over the models is
+//! shared with MySQL ([`mysql`]); what differs is asked of a `Dialect`.
 
 use crate::schema::{
-    Arity, DefaultValue, FieldId, Literal, Model, ReferentialAction, RelationLink, RelationMode, ScalarField, ScalarType, Schema,
+    Arity, DefaultValue, Field, FieldId, Index, Literal, Model, ReferentialAction, RelationLink, RelationMode, ScalarField, ScalarType, Schema,
     SortOrder,
 };
 
 pub mod mysql;
 
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
+/// What the DDL of PostgreSQL and of MySQL differ in. [`create_statements_with`] and the
+/// tenant-matching keys walk the models once and ask the schema's dialect for these.
+trait Dialect {
+    /// An identifier, quoted.
+    fn quote(&self, name: &str) -> String;
+
+    /// Statements that come before the tables (PostgreSQL's enum types).
+    fn types(&self, _schema: &Schema, _namespace: Option<&str>) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// A column's definition after its name: type, `NOT NULL`, default.
+    fn column(&self, schema: &Schema, namespace: Option<&str>, f: &Field, s: &ScalarField) -> String;
+
+    /// The type of a column that refers to the id `s` (a join table's `A` and `B`).
+    fn id_type(&self, schema: &Schema, namespace: Option<&str>, s: &ScalarField) -> String;
+
+    /// A model's primary key clause in `CREATE TABLE`.
+    fn primary_key(&self, name: &str, cols: &[String]) -> String;
+
+    /// An implicit many-to-many table's primary key clause on `("A", "B")`.
+    fn join_table_key(&self, table: &str) -> String;
+
+    /// A unique constraint of `table`.
+    fn unique(&self, table: &str, name: &str, cols: &[String]) -> Unique;
+
+    /// The statement that creates index `i` of `table`.
+    fn index(&self, table: &str, name: &str, i: &Index, cols: &[String]) -> String;
+
+    /// What follows the closing parenthesis of `CREATE TABLE`.
+    fn table_options(&self) -> &'static str {
+        ""
+    }
+
+    /// The `ON DELETE` of a tenant-matching key whose relation sets its foreign key columns
+    /// `fk_cols` (`action` is `SET NULL` or `SET DEFAULT`), or `None` when the dialect cannot
+    /// leave the tenant column alone and the relation keeps only its plain key.
+    fn tenant_set_columns(&self, action: &str, fk_cols: &[String]) -> Option<String>;
+
+    /// A table name, in `namespace` when there is one.
+    fn qualified(&self, namespace: Option<&str>, name: &str) -> String {
+        match namespace {
+            Some(ns) => format!("{}.{}", self.quote(ns), self.quote(name)),
+            None => self.quote(name),
+        }
+    }
+
+    /// Column names, quoted, comma-separated.
+    fn column_list(&self, cols: &[String]) -> String {
+        cols.iter().map(|c| self.quote(c)).collect::<Vec<_>>().join(", ")
+    }
 }
 
-fn qualified(namespace: Option<&str>, name: &str) -> String {
-    match namespace {
-        Some(ns) => format!("{}.{}", quote(ns), quote(name)),
-        None => quote(name),
+/// Where a unique constraint goes: a clause inside `CREATE TABLE`, or a statement with the indexes.
+enum Unique {
+    InTable(String),
+    Index(String),
+}
+
+fn dialect(schema: &Schema) -> &'static dyn Dialect {
+    match schema.provider() {
+        crate::schema::Provider::Mysql => &mysql::Mysql,
+        _ => &Postgres,
     }
+}
+
+struct Postgres;
+
+impl Dialect for Postgres {
+    fn quote(&self, name: &str) -> String {
+        quote(name)
+    }
+
+    fn types(&self, schema: &Schema, namespace: Option<&str>) -> Vec<String> {
+        schema
+            .enums
+            .iter()
+            .map(|e| {
+                let values = e.values.iter().map(|v| string_literal(&v.db_name)).collect::<Vec<_>>().join(", ");
+                format!("CREATE TYPE {} AS ENUM ({values})", self.qualified(namespace, &e.db_name))
+            })
+            .collect()
+    }
+
+    fn column(&self, schema: &Schema, namespace: Option<&str>, f: &Field, s: &ScalarField) -> String {
+        let mut column = column_type(schema, namespace, s, f.is_list());
+        if f.arity == Arity::Required {
+            column.push_str(" NOT NULL");
+        }
+        if let Some(d) = default_sql(schema, namespace, s, f.is_list()) {
+            column.push_str(&format!(" DEFAULT {d}"));
+        }
+        column
+    }
+
+    /// A serial id is referenced as a plain integer.
+    fn id_type(&self, schema: &Schema, namespace: Option<&str>, s: &ScalarField) -> String {
+        let mut plain = s.clone();
+        plain.default = None;
+        column_type(schema, namespace, &plain, false)
+    }
+
+    fn primary_key(&self, name: &str, cols: &[String]) -> String {
+        format!("CONSTRAINT {} PRIMARY KEY ({})", quote(name), self.column_list(cols))
+    }
+
+    fn join_table_key(&self, table: &str) -> String {
+        format!("CONSTRAINT {} PRIMARY KEY (\"A\",\"B\")", quote(&format!("{table}_AB_pkey")))
+    }
+
+    fn unique(&self, table: &str, name: &str, cols: &[String]) -> Unique {
+        Unique::Index(format!("CREATE UNIQUE INDEX {} ON {table}({})", quote(name), self.column_list(cols)))
+    }
+
+    fn index(&self, table: &str, name: &str, i: &Index, cols: &[String]) -> String {
+        let using = match i.kind.as_deref() {
+            Some(k) if !k.eq_ignore_ascii_case("BTree") && k != "Fulltext" => format!(" USING {}", k.to_uppercase()),
+            _ => String::new(),
+        };
+        let parts: Vec<String> = i
+            .fields
+            .iter()
+            .zip(cols)
+            .map(|(f, c)| {
+                let mut part = quote(c);
+                if let Some(ops) = &f.ops {
+                    part.push(' ');
+                    part.push_str(ops);
+                }
+                if f.sort == Some(SortOrder::Desc) {
+                    part.push_str(" DESC");
+                }
+                part
+            })
+            .collect();
+        format!("CREATE INDEX {} ON {table}{using}({})", quote(name), parts.join(", "))
+    }
+
+    /// `SET NULL (fk…)` leaves the tenant column alone.
+    fn tenant_set_columns(&self, action: &str, fk_cols: &[String]) -> Option<String> {
+        Some(format!("{action} ({})", self.column_list(fk_cols)))
+    }
+}
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 fn string_literal(s: &str) -> String {
@@ -31,10 +169,6 @@ fn string_literal(s: &str) -> String {
 
 fn columns(m: &Model, fields: &[FieldId]) -> Vec<String> {
     fields.iter().map(|f| m.field(*f).as_scalar().map_or_else(String::new, |s| s.db_name.clone())).collect()
-}
-
-fn column_list(cols: &[String]) -> String {
-    cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ")
 }
 
 /// The column type of a scalar field.
@@ -48,7 +182,7 @@ pub fn column_type(schema: &Schema, namespace: Option<&str>, s: &ScalarField, li
         (ScalarType::Int, Some("SmallInt")) if autoincrement => "SMALLSERIAL".into(),
         (ScalarType::Int, _) if autoincrement => "SERIAL".into(),
         (ScalarType::BigInt, _) if autoincrement => "BIGSERIAL".into(),
-        (ScalarType::Enum(id), _) => qualified(namespace, &schema.enum_(*id).db_name),
+        (ScalarType::Enum(id), _) => Postgres.qualified(namespace, &schema.enum_(*id).db_name),
         (_, Some(name)) => match name {
             "Uuid" => "UUID".into(),
             "Text" => "TEXT".into(),
@@ -144,80 +278,52 @@ pub fn create_statements(schema: &Schema, namespace: Option<&str>) -> Vec<String
 
 /// [`create_statements`] with options.
 pub fn create_statements_with(schema: &Schema, namespace: Option<&str>, options: &DdlOptions) -> Vec<String> {
-    if schema.provider() == crate::schema::Provider::Mysql {
-        return mysql::create_statements(schema, namespace, options);
-    }
-    let mut types = Vec::new();
+    let d = dialect(schema);
+    let fks = schema.relation_mode() == RelationMode::ForeignKeys;
+    let types = d.types(schema, namespace);
     let mut tables = Vec::new();
     let mut indexes = Vec::new();
     let mut foreign_keys = Vec::new();
-    for e in &schema.enums {
-        let values = e.values.iter().map(|v| string_literal(&v.db_name)).collect::<Vec<_>>().join(", ");
-        types.push(format!("CREATE TYPE {} AS ENUM ({values})", qualified(namespace, &e.db_name)));
-    }
     let mut join_tables: Vec<String> = Vec::new();
+    let create_table = |table: &str, lines: &[String]| format!("CREATE TABLE {table} (\n{}\n){}", lines.join(",\n"), d.table_options());
     for m in &schema.models {
-        let table = qualified(namespace, &m.db_name);
+        let table = d.qualified(namespace, &m.db_name);
         let mut lines = Vec::new();
         for f in &m.fields {
             let Some(s) = f.as_scalar() else { continue };
-            let mut line = format!("    {} {}", quote(&s.db_name), column_type(schema, namespace, s, f.is_list()));
-            if f.arity == Arity::Required {
-                line.push_str(" NOT NULL");
-            }
-            if let Some(d) = default_sql(schema, namespace, s, f.is_list()) {
-                line.push_str(&format!(" DEFAULT {d}"));
-            }
-            lines.push(line);
+            lines.push(format!("    {} {}", d.quote(&s.db_name), d.column(schema, namespace, f, s)));
         }
         if let Some(pk) = &m.primary_key {
             let name = pk.db_name.clone().unwrap_or_else(|| format!("{}_pkey", m.db_name));
-            lines.push(format!("    CONSTRAINT {} PRIMARY KEY ({})", quote(&name), column_list(&columns(m, &pk.fields))));
+            lines.push(format!("    {}", d.primary_key(&name, &columns(m, &pk.fields))));
         }
-        tables.push(format!("CREATE TABLE {table} (\n{}\n)", lines.join(",\n")));
         for u in &m.uniques {
             let cols = columns(m, &u.fields);
             let name = u.db_name.clone().unwrap_or_else(|| format!("{}_{}_key", m.db_name, cols.join("_")));
-            indexes.push(format!("CREATE UNIQUE INDEX {} ON {table}({})", quote(&name), column_list(&cols)));
+            match d.unique(&table, &name, &cols) {
+                Unique::InTable(clause) => lines.push(format!("    {clause}")),
+                Unique::Index(statement) => indexes.push(statement),
+            }
         }
+        tables.push(create_table(&table, &lines));
         for i in &m.indexes {
             let fields: Vec<FieldId> = i.fields.iter().map(|f| f.field).collect();
             let cols = columns(m, &fields);
             let name = i.db_name.clone().unwrap_or_else(|| format!("{}_{}_idx", m.db_name, cols.join("_")));
-            let using = match i.kind.as_deref() {
-                Some(k) if !k.eq_ignore_ascii_case("BTree") && k != "Fulltext" => format!(" USING {}", k.to_uppercase()),
-                _ => String::new(),
-            };
-            let parts: Vec<String> = i
-                .fields
-                .iter()
-                .zip(&cols)
-                .map(|(f, c)| {
-                    let mut part = quote(c);
-                    if let Some(ops) = &f.ops {
-                        part.push(' ');
-                        part.push_str(ops);
-                    }
-                    if f.sort == Some(SortOrder::Desc) {
-                        part.push_str(" DESC");
-                    }
-                    part
-                })
-                .collect();
-            indexes.push(format!("CREATE INDEX {} ON {table}{using}({})", quote(&name), parts.join(", ")));
+            indexes.push(d.index(&table, &name, i, &cols));
         }
         for (_, _, r) in m.relation_fields() {
             match &r.link {
-                RelationLink::ForeignKey { fields, references } if schema.relation_mode() == RelationMode::ForeignKeys => {
+                RelationLink::ForeignKey { fields, references } if fks => {
                     let target = schema.model(r.related);
                     let cols = columns(m, fields);
                     let name = r.fk_name.clone().unwrap_or_else(|| format!("{}_{}_fkey", m.db_name, cols.join("_")));
                     foreign_keys.push(format!(
                         "ALTER TABLE {table} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {}({}) ON DELETE {} ON UPDATE {}",
-                        quote(&name),
-                        column_list(&cols),
-                        qualified(namespace, &target.db_name),
-                        column_list(&columns(target, references)),
+                        d.quote(&name),
+                        d.column_list(&cols),
+                        d.qualified(namespace, &target.db_name),
+                        d.column_list(&columns(target, references)),
                         action(r.on_delete),
                         action(r.on_update)
                     ));
@@ -229,21 +335,24 @@ pub fn create_statements_with(schema: &Schema, namespace: Option<&str>, options:
                         crate::schema::JoinColumn::A => (m, *reference, other, *other_reference),
                         crate::schema::JoinColumn::B => (other, *other_reference, m, *reference),
                     };
-                    let a_ty = a_model.field(a_ref).as_scalar().map(|s| id_type(schema, namespace, s)).unwrap_or_default();
-                    let b_ty = b_model.field(b_ref).as_scalar().map(|s| id_type(schema, namespace, s)).unwrap_or_default();
-                    let jq = qualified(namespace, jt);
-                    tables.push(format!(
-                        "CREATE TABLE {jq} (\n    \"A\" {a_ty} NOT NULL,\n    \"B\" {b_ty} NOT NULL,\n    CONSTRAINT {} PRIMARY KEY (\"A\",\"B\")\n)",
-                        quote(&format!("{jt}_AB_pkey"))
-                    ));
-                    indexes.push(format!("CREATE INDEX {} ON {jq}(\"B\")", quote(&format!("{jt}_B_index"))));
-                    if schema.relation_mode() == RelationMode::ForeignKeys {
+                    let id_type = |model: &Model, id: FieldId| model.field(id).as_scalar().map(|s| d.id_type(schema, namespace, s)).unwrap_or_default();
+                    let jq = d.qualified(namespace, jt);
+                    let (a, b) = (d.quote("A"), d.quote("B"));
+                    let lines = [
+                        format!("    {a} {} NOT NULL", id_type(a_model, a_ref)),
+                        format!("    {b} {} NOT NULL", id_type(b_model, b_ref)),
+                        format!("    {}", d.join_table_key(jt)),
+                    ];
+                    tables.push(create_table(&jq, &lines));
+                    indexes.push(format!("CREATE INDEX {} ON {jq}({b})", d.quote(&format!("{jt}_B_index"))));
+                    if fks {
                         for (col, model, reference) in [("A", a_model, a_ref), ("B", b_model, b_ref)] {
                             foreign_keys.push(format!(
-                                "ALTER TABLE {jq} ADD CONSTRAINT {} FOREIGN KEY (\"{col}\") REFERENCES {}({}) ON DELETE CASCADE ON UPDATE CASCADE",
-                                quote(&format!("{jt}_{col}_fkey")),
-                                qualified(namespace, &model.db_name),
-                                column_list(&columns(model, &[reference]))
+                                "ALTER TABLE {jq} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {}({}) ON DELETE CASCADE ON UPDATE CASCADE",
+                                d.quote(&format!("{jt}_{col}_fkey")),
+                                d.quote(col),
+                                d.qualified(namespace, &model.db_name),
+                                d.column_list(&columns(model, &[reference]))
                             ));
                         }
                     }
@@ -252,20 +361,36 @@ pub fn create_statements_with(schema: &Schema, namespace: Option<&str>, options:
             }
         }
     }
-    let (uniques, keys) = if options.tenant_keys { tenant_key_statements(schema, namespace, false) } else { (vec![], vec![]) };
+    let (uniques, keys) = if options.tenant_keys { tenant_key_statements(d, schema, namespace, false) } else { (vec![], vec![]) };
     types.into_iter().chain(tables).chain(indexes).chain(uniques).chain(foreign_keys).chain(keys).collect()
 }
 
 /// The tenant-matching foreign keys (see [`crate::scope::rls::tenant_keys`]): the unique indexes
 /// their targets need, then the keys. `rerunnable` makes them statements that can run again on a
-/// database that has them (`IF NOT EXISTS`, `DROP CONSTRAINT IF EXISTS` first).
-fn tenant_key_statements(schema: &Schema, namespace: Option<&str>, rerunnable: bool) -> (Vec<String>, Vec<String>) {
+/// database that has them (`IF NOT EXISTS`, `DROP CONSTRAINT IF EXISTS` first; PostgreSQL only).
+fn tenant_key_statements(d: &dyn Dialect, schema: &Schema, namespace: Option<&str>, rerunnable: bool) -> (Vec<String>, Vec<String>) {
     let mut uniques = Vec::new();
     let mut keys = Vec::new();
     for k in crate::scope::rls::tenant_keys(schema) {
         let (m, target) = (schema.model(k.model), schema.model(k.target));
-        let table = qualified(namespace, &m.db_name);
-        let target_table = qualified(namespace, &target.db_name);
+        let Some(r) = m.field(k.relation).as_relation() else { continue };
+        let cols = columns(m, &k.columns);
+        let fk_cols = &cols[1..];
+        // Both keys fire on the same changes; the actions are chosen so the outcome does not
+        // depend on which fires first. SET NULL / SET DEFAULT leave the tenant column alone.
+        let on_delete = match r.on_delete {
+            a @ (ReferentialAction::SetNull | ReferentialAction::SetDefault) => match d.tenant_set_columns(action(a), fk_cols) {
+                Some(on_delete) => on_delete,
+                None => continue,
+            },
+            a => action(a).to_owned(),
+        };
+        let on_update = match r.on_update {
+            ReferentialAction::SetNull | ReferentialAction::SetDefault => "NO ACTION",
+            a => action(a),
+        };
+        let table = d.qualified(namespace, &m.db_name);
+        let target_table = d.qualified(namespace, &target.db_name);
         let references = columns(target, &k.references);
         let mut wanted: Vec<&String> = references.iter().collect();
         wanted.sort();
@@ -277,34 +402,20 @@ fn tenant_key_statements(schema: &Schema, namespace: Option<&str>, rerunnable: b
         let unique = format!(
             "CREATE UNIQUE INDEX {}{} ON {target_table}({})",
             if rerunnable { "IF NOT EXISTS " } else { "" },
-            quote(&format!("{}_{}_key", target.db_name, references.join("_"))),
-            column_list(&references)
+            d.quote(&format!("{}_{}_key", target.db_name, references.join("_"))),
+            d.column_list(&references)
         );
         if !covered && !uniques.contains(&unique) {
             uniques.push(unique);
         }
-        let Some(r) = m.field(k.relation).as_relation() else { continue };
-        let cols = columns(m, &k.columns);
-        let fk_cols = &cols[1..];
-        let name = quote(&tenant_fk_name(m, &k.columns[1..]));
-        // Both keys fire on the same changes; the actions are chosen so the outcome does not
-        // depend on which fires first. SET NULL / SET DEFAULT leave the tenant column alone.
-        let on_delete = match r.on_delete {
-            ReferentialAction::SetNull => format!("SET NULL ({})", column_list(fk_cols)),
-            ReferentialAction::SetDefault => format!("SET DEFAULT ({})", column_list(fk_cols)),
-            a => action(a).to_owned(),
-        };
-        let on_update = match r.on_update {
-            ReferentialAction::SetNull | ReferentialAction::SetDefault => "NO ACTION",
-            a => action(a),
-        };
+        let name = d.quote(&tenant_fk_name(m, &k.columns[1..]));
         if rerunnable {
             keys.push(format!("ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}"));
         }
         keys.push(format!(
             "ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY ({}) REFERENCES {target_table}({}) ON DELETE {on_delete} ON UPDATE {on_update}",
-            column_list(&cols),
-            column_list(&references)
+            d.column_list(&cols),
+            d.column_list(&references)
         ));
     }
     (uniques, keys)
@@ -322,11 +433,9 @@ pub fn tenant_link_checks(schema: &Schema, namespace: Option<&str>) -> Vec<(Stri
         _ => None,
     };
     // In the schema's dialect: MySQL reads a double-quoted name as a string.
-    let quote: fn(&str) -> String = if schema.provider() == crate::schema::Provider::Mysql { mysql::quote } else { quote };
-    let qualified = |namespace: Option<&str>, name: &str| match namespace {
-        Some(ns) => format!("{}.{}", quote(ns), quote(name)),
-        None => quote(name),
-    };
+    let d = dialect(schema);
+    let quote = |name: &str| d.quote(name);
+    let qualified = |namespace: Option<&str>, name: &str| d.qualified(namespace, name);
     let [c, t, j, a, b] = ["c", "t", "j", "a", "b"].map(quote);
     let mut checks = Vec::new();
     let mut join_tables: Vec<&str> = Vec::new();
@@ -414,10 +523,10 @@ pub fn rls_statements(schema: &Schema, namespace: Option<&str>) -> Vec<String> {
     let mut join_tables: Vec<&str> = Vec::new();
     for id in schema.model_ids() {
         let m = schema.model(id);
-        let table = qualified(namespace, &m.db_name);
+        let table = Postgres.qualified(namespace, &m.db_name);
         let cast = rls::tenant_field(schema, id)
             .and_then(|f| m.field(f).as_scalar())
-            .map(|s| id_type(schema, namespace, s));
+            .map(|s| Postgres.id_type(schema, namespace, s));
         if let Some(p) = cast.and_then(|cast| rls::model_policies(schema, id, &cast)) {
             secure(&table, &m.db_name, p);
         }
@@ -427,17 +536,17 @@ pub fn rls_statements(schema: &Schema, namespace: Option<&str>) -> Vec<String> {
                 continue;
             }
             join_tables.push(jt);
-            let other_table = qualified(namespace, &schema.model(r.related).db_name);
+            let other_table = Postgres.qualified(namespace, &schema.model(r.related).db_name);
             let this = rls::JoinSide { join_column: column.name(), model: id, reference: *reference, table: &table };
             let that = rls::JoinSide { join_column: column.other().name(), model: r.related, reference: *other_reference, table: &other_table };
             let mut sides = [this, that];
             sides.sort_by_key(|s| s.join_column);
             if let Some(p) = rls::join_table_policies(schema, jt, &sides) {
-                secure(&qualified(namespace, jt), jt, p);
+                secure(&Postgres.qualified(namespace, jt), jt, p);
             }
         }
     }
-    let (uniques, keys) = tenant_key_statements(schema, namespace, true);
+    let (uniques, keys) = tenant_key_statements(&Postgres, schema, namespace, true);
     uniques.into_iter().chain(keys).chain(policies).collect()
 }
 
@@ -445,13 +554,6 @@ pub fn rls_statements(schema: &Schema, namespace: Option<&str>) -> Vec<String> {
 /// foreign key fields are `fields`: `Post_authorId_tenant_fkey`.
 pub fn tenant_fk_name(m: &Model, fields: &[FieldId]) -> String {
     format!("{}_{}_tenant_fkey", m.db_name, columns(m, fields).join("_"))
-}
-
-/// The type of a column that refers to an id (a serial id is referenced as a plain integer).
-fn id_type(schema: &Schema, namespace: Option<&str>, s: &ScalarField) -> String {
-    let mut plain = s.clone();
-    plain.default = None;
-    column_type(schema, namespace, &plain, false)
 }
 
 #[cfg(test)]

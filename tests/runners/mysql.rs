@@ -7,152 +7,82 @@
 //! A case either passes or is listed with its reason in `known-failures/mysql.txt`; a listed
 //! case that passes fails the run. An unreachable server fails the run.
 
+#[path = "support/corpus_runner.rs"]
+mod corpus_runner;
 #[path = "support/mysql_driver.rs"]
 mod mysql_driver;
 #[path = "support/mysql_seed.rs"]
+#[allow(dead_code)]
 mod mysql_seed;
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use corpus_runner::runtime;
 use mysql_async::prelude::Queryable as _;
 use mysql_driver::MyDriver;
-use quarry_conformance::{self as corpus, Case, Suite};
+use quarry_conformance::{self as corpus, Suite};
 use quarry_engine::{Engine, EngineOptions};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RT.get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime"))
-}
-
-pub fn mysql_url() -> String {
-    std::env::var("MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
-}
-
-fn driver() -> &'static MyDriver {
-    static DRIVER: OnceLock<MyDriver> = OnceLock::new();
-    DRIVER.get_or_init(|| {
-        let d = MyDriver::new(&mysql_url()).unwrap_or_else(|e| panic!("bad MYSQL_URL {}: {e}", mysql_url()));
-        runtime()
-            .block_on(async { d.conn().await.map(drop) })
-            .unwrap_or_else(|e| panic!("cannot connect to MySQL at {}: {e:?}", mysql_url()));
-        d
-    })
-}
-
-struct Shared {
-    databases: Mutex<HashMap<String, Arc<OnceLock<Result<String, String>>>>>,
-    created: Mutex<Vec<String>>,
-}
-
-fn shared() -> &'static Shared {
-    static S: OnceLock<Shared> = OnceLock::new();
-    S.get_or_init(|| Shared { databases: Mutex::new(HashMap::new()), created: Mutex::new(Vec::new()) })
-}
+use std::sync::OnceLock;
 
 /// A corpus schema with its datasource switched to MySQL.
 pub fn mysql_schema(text: &str) -> String {
     text.replace("provider = \"postgresql\"", "provider = \"mysql\"").replace("provider     = \"postgresql\"", "provider     = \"mysql\"")
 }
 
-fn engine_for(suite: &Suite, database: &str) -> Result<Engine, String> {
-    let schema = mysql_schema(&corpus::read_file(&suite.schema));
-    Engine::new(&schema, EngineOptions { namespace: Some(database.to_owned()), ..Default::default() })
-        .map_err(|e| format!("schema {}: {e:?}", suite.schema))
-}
+struct Mysql;
 
-async fn prepare(suite: &Suite, database: &str) -> Result<(), String> {
-    let engine = engine_for(suite, database)?;
-    let mut conn = driver().conn().await.map_err(|e| format!("{e:?}"))?;
-    shared().created.lock().map_err(|e| e.to_string())?.push(database.to_owned());
-    let seed = suite.seed.as_ref().map(|p| corpus::read_file(p));
-    mysql_seed::create_database(&mut conn, engine.schema(), database, seed.as_deref()).await
-}
+impl corpus_runner::Backend for Mysql {
+    type Driver = MyDriver;
+    const NAME: &'static str = "mysql";
+    const PREFIX: &'static str = "qm";
 
-/// Empties the database's tables (AUTO_INCREMENT restarted) and seeds it again.
-async fn reseed(suite: &Suite, database: &str) -> Result<(), String> {
-    let engine = engine_for(suite, database)?;
-    let mut conn = driver().conn().await.map_err(|e| format!("{e:?}"))?;
-    let tables: Vec<String> = conn
-        .exec("SELECT table_name FROM information_schema.tables WHERE table_schema = ?", (database,))
-        .await
-        .map_err(|e| e.to_string())?;
-    conn.query_drop("SET FOREIGN_KEY_CHECKS = 0").await.map_err(|e| e.to_string())?;
-    for t in tables {
-        conn.query_drop(format!("TRUNCATE TABLE `{}`.`{}`", database, t.replace('`', "``"))).await.map_err(|e| e.to_string())?;
+    fn driver(&self) -> &MyDriver {
+        static DRIVER: OnceLock<MyDriver> = OnceLock::new();
+        DRIVER.get_or_init(|| {
+            let d = MyDriver::new(&mysql_seed::url()).unwrap_or_else(|e| panic!("bad MYSQL_URL {}: {e}", mysql_seed::url()));
+            runtime()
+                .block_on(async { d.conn().await.map(drop) })
+                .unwrap_or_else(|e| panic!("cannot connect to MySQL at {}: {e:?}", mysql_seed::url()));
+            d
+        })
     }
-    conn.query_drop("SET FOREIGN_KEY_CHECKS = 1").await.map_err(|e| e.to_string())?;
-    match &suite.seed {
-        Some(path) => mysql_seed::load(&mut conn, engine.schema(), database, &corpus::read_file(path)).await,
-        None => Ok(()),
+
+    fn engine_for(&self, suite: &Suite, database: &str) -> Result<Engine, String> {
+        let schema = mysql_schema(&corpus::read_file(&suite.schema));
+        Engine::new(&schema, EngineOptions { namespace: Some(database.to_owned()), ..Default::default() })
+            .map_err(|e| format!("schema {}: {e:?}", suite.schema))
     }
-}
 
-async fn drop_database(database: &str) {
-    if let Ok(mut conn) = driver().conn().await {
-        mysql_seed::drop_database(&mut conn, database).await;
+    async fn prepare(&self, suite: &Suite, database: &str) -> Result<(), String> {
+        let engine = self.engine_for(suite, database)?;
+        let mut conn = self.driver().conn().await.map_err(|e| format!("{e:?}"))?;
+        let seed = suite.seed.as_ref().map(|p| corpus::read_file(p));
+        mysql_seed::create_database(&mut conn, engine.schema(), database, seed.as_deref()).await
     }
-}
 
-fn read_database(suite: &Suite) -> Result<String, String> {
-    let cell = {
-        let mut map = shared().databases.lock().map_err(|e| e.to_string())?;
-        map.entry(suite.name.clone()).or_default().clone()
-    };
-    cell.get_or_init(|| {
-        let db = format!("qm_{}_{}", suite.name, std::process::id());
-        runtime().block_on(prepare(suite, &db)).map(|()| db)
-    })
-    .clone()
-}
-
-async fn run_case(engine: &Engine, case: &Case) -> Result<(), String> {
-    let outcome = match case.context(engine) {
-        Ok(ctx) => corpus::run_request(driver(), engine, &case.request, &ctx).await,
-        Err(e) => Err(e),
-    };
-    corpus::check(case, &outcome)?;
-    for (i, after) in case.after.iter().enumerate() {
-        let ctx = if after.unscoped {
-            quarry_engine::scope::TenantContext::Unscoped
-        } else {
-            quarry_engine::scope::TenantContext::from_json(engine.schema(), after.tenant.as_ref()).map_err(|e| format!("{e:?}"))?
-        };
-        let got = corpus::run_request(driver(), engine, &after.request, &ctx).await.map_err(|e| format!("after[{i}]: {e:?}"))?;
-        corpus::compare(&after.result, &got).map_err(|e| format!("after[{i}]: {e}"))?;
-    }
-    Ok(())
-}
-
-/// Runs a case cold, then from the plan cache, like the PostgreSQL runner.
-fn run(suite: &Suite, index: usize) -> Result<(), String> {
-    let case = &suite.cases[index];
-    let write = suite.mode == "write";
-    let db = if write { format!("qm_{}_{index}_{}", suite.name, std::process::id()) } else { read_database(suite)? };
-    let engine = engine_for(suite, &db)?;
-    runtime().block_on(async {
-        let mut kept = 0;
-        for round in ["cold", "cached"] {
-            match (write, round) {
-                (true, "cold") => prepare(suite, &db).await?,
-                (true, _) => reseed(suite, &db).await?,
-                _ => {}
-            }
-            let before = engine.cache_stats();
-            let result = run_case(&engine, case).await.map_err(|e| format!("{round}: {e}"));
-            if write && (round == "cached" || result.is_err()) {
-                drop_database(&db).await;
-            }
-            result?;
-            let after = engine.cache_stats();
-            if round == "cold" {
-                kept = after.plans - before.plans;
-            } else if kept > 0 && after.hits == before.hits {
-                return Err(format!("cached: {kept} plan(s) were kept, but the second run was not served from the cache"));
-            }
+    /// Empties the database's tables (AUTO_INCREMENT restarted) and seeds it again.
+    async fn reseed(&self, suite: &Suite, database: &str) -> Result<(), String> {
+        let engine = self.engine_for(suite, database)?;
+        let mut conn = self.driver().conn().await.map_err(|e| format!("{e:?}"))?;
+        let tables: Vec<String> = conn
+            .exec("SELECT table_name FROM information_schema.tables WHERE table_schema = ?", (database,))
+            .await
+            .map_err(|e| e.to_string())?;
+        conn.query_drop("SET FOREIGN_KEY_CHECKS = 0").await.map_err(|e| e.to_string())?;
+        for t in tables {
+            conn.query_drop(format!("TRUNCATE TABLE `{}`.`{}`", database, t.replace('`', "``"))).await.map_err(|e| e.to_string())?;
         }
-        Ok(())
-    })
+        conn.query_drop("SET FOREIGN_KEY_CHECKS = 1").await.map_err(|e| e.to_string())?;
+        match &suite.seed {
+            Some(path) => mysql_seed::load(&mut conn, engine.schema(), database, &corpus::read_file(path)).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn drop_database(&self, database: &str) {
+        if let Ok(mut conn) = self.driver().conn().await {
+            mysql_seed::drop_database(&mut conn, database).await;
+        }
+    }
 }
 
 /// `known-failures/mysql.txt`: `suite/case name # reason`, one a line; every entry needs a reason.
@@ -168,30 +98,6 @@ fn known_failures() -> HashMap<String, String> {
 }
 
 fn main() {
-    let args = Arguments::from_args();
-    let _ = driver();
-    let suites: Vec<Arc<Suite>> = corpus::load_suites().into_iter().map(Arc::new).collect();
     let known = known_failures();
-    let mut trials = Vec::new();
-    for suite in &suites {
-        for (i, case) in suite.cases.iter().enumerate() {
-            let id = corpus::case_id(suite, case);
-            let expected_to_fail = known.contains_key(&id);
-            let suite = Arc::clone(suite);
-            trials.push(Trial::test(id, move || match (run(&suite, i), expected_to_fail) {
-                (Ok(()), false) => Ok(()),
-                (Err(e), false) => Err(Failed::from(e)),
-                (Err(_), true) => Ok(()),
-                (Ok(()), true) => Err(Failed::from("listed in known-failures/mysql.txt but passes: remove it from the list")),
-            }));
-        }
-    }
-    let conclusion = libtest_mimic::run(&args, trials);
-    let created = shared().created.lock().map(|c| c.clone()).unwrap_or_default();
-    runtime().block_on(async {
-        for db in created {
-            drop_database(&db).await;
-        }
-    });
-    conclusion.exit();
+    corpus_runner::main(Mysql, |id| known.contains_key(id));
 }

@@ -12,12 +12,18 @@
 //! several kinds of expression. `QUARRY_RAWDIFF_CASES` sets the number of statements (default
 //! 2,000), `QUARRY_RAWDIFF_SEED` the seed. `MYSQL_URL` overrides the server.
 
+#[path = "support/mysql_driver.rs"]
+#[allow(dead_code)]
+mod mysql_driver;
+#[path = "support/mysql_seed.rs"]
+#[allow(dead_code)]
+mod mysql_seed;
 #[path = "tenant_property/rng.rs"]
 #[allow(dead_code)]
 mod rng;
 
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, Opts, OptsBuilder, Row, TxOpts, Value as My};
+use mysql_async::{Conn, Row, TxOpts, Value as My};
 use quarry_engine::exec::Dialect;
 use quarry_engine::plan::Step;
 use quarry_engine::rawsql::{RawKind, RawRequest, RawSql, plan_in, render_mysql};
@@ -89,19 +95,6 @@ fn env_number(name: &str) -> Option<u64> {
         None => v.parse(),
     };
     Some(parsed.unwrap_or_else(|_| panic!("{name} must be a number, got {v:?}")))
-}
-
-fn url() -> String {
-    std::env::var("MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_owned())
-}
-
-fn my(v: &Value) -> My {
-    match v {
-        Value::Null => My::NULL,
-        Value::Int(i) => My::Int(*i),
-        Value::String(s) => My::Bytes(s.clone().into_bytes()),
-        other => panic!("no MySQL value for {other:?} in this test"),
-    }
 }
 
 fn shown(v: &My) -> String {
@@ -317,14 +310,8 @@ struct Db {
 
 impl Db {
     async fn open(name: String, changed: bool) -> Db {
-        let mut admin = Conn::new(Opts::from_url(&url()).unwrap()).await.expect("connect to MariaDB");
-        admin.query_drop(format!("DROP DATABASE IF EXISTS `{name}`")).await.unwrap();
-        admin.query_drop(format!("CREATE DATABASE `{name}`")).await.unwrap();
-        drop(admin);
-        let mut conn = Conn::new(OptsBuilder::from_opts(Opts::from_url(&url()).unwrap()).db_name(Some(name.clone()))).await.unwrap();
-        for s in DDL.iter().chain(if changed { CHANGES } else { &[] }) {
-            conn.query_drop(*s).await.unwrap_or_else(|e| panic!("{s}: {e}"));
-        }
+        let statements: Vec<&str> = DDL.iter().chain(if changed { CHANGES } else { &[] }).copied().collect();
+        let conn = mysql_seed::fresh_database(&name, &statements).await;
         Db { name, conn }
     }
 
@@ -357,7 +344,7 @@ impl Db {
         let (_, before) = Self::digests(&mut tx).await;
         let mut outcome = None;
         for (g, gp) in guards {
-            match tx.exec::<Row, _, _>(g.as_str(), gp.iter().map(my).collect::<Vec<_>>()).await {
+            match tx.exec::<Row, _, _>(g.as_str(), gp.iter().map(mysql_driver::param).collect::<Vec<_>>()).await {
                 Ok(rows) if rows.is_empty() => {}
                 Ok(_) => outcome = Some("guard: a row".to_owned()),
                 Err(e) => outcome = Some(format!("guard error {e}")),
@@ -369,7 +356,7 @@ impl Db {
         let outcome = match outcome {
             Some(o) => o,
             None => {
-                let args: Vec<My> = params.iter().map(my).collect();
+                let args: Vec<My> = params.iter().map(mysql_driver::param).collect();
                 if write {
                     match tx.exec_drop(text, args).await {
                         Ok(()) => format!("affected {}", tx.affected_rows()),

@@ -9,9 +9,12 @@
 #[path = "support/mysql_driver.rs"]
 #[allow(dead_code)]
 mod mysql_driver;
+#[path = "support/mysql_seed.rs"]
+#[allow(dead_code)]
+mod mysql_seed;
 
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, Opts, Row, Value as My};
+use mysql_async::{Conn, Row, Value as My};
 use quarry_engine::exec::Dialect;
 use quarry_engine::plan::Step;
 use quarry_engine::rawsql::{RawKind, RawRequest, RawSql, plan_in, render_mysql};
@@ -58,21 +61,6 @@ const DDL: &[&str] = &[
     "INSERT INTO `Tag` VALUES (1, 'red'), (2, 'blue')",
 ];
 
-fn url() -> String {
-    std::env::var("MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_owned())
-}
-
-fn my(v: &Value) -> My {
-    match v {
-        Value::Null => My::NULL,
-        Value::Int(i) => My::Int(*i),
-        Value::Boolean(b) => My::Int(i64::from(*b)),
-        Value::Float(f) => My::Double(*f),
-        Value::String(s) => My::Bytes(s.clone().into_bytes()),
-        other => panic!("no MySQL value for {other:?} in this test"),
-    }
-}
-
 /// A value as the expectations write it: text in single quotes, as it is.
 fn shown(v: &My) -> String {
     match v {
@@ -83,17 +71,8 @@ fn shown(v: &My) -> String {
 
 /// A database of its own, with tenant 1's and tenant 2's rows.
 async fn setup(name: &str) -> (Conn, String) {
-    let mut admin = Conn::new(Opts::from_url(&url()).unwrap()).await.expect("connect to MariaDB");
     let db = format!("quarry_raw_mysql_{name}_{}", std::process::id());
-    admin.query_drop(format!("DROP DATABASE IF EXISTS `{db}`")).await.unwrap();
-    admin.query_drop(format!("CREATE DATABASE `{db}`")).await.unwrap();
-    drop(admin);
-    let opts = mysql_async::OptsBuilder::from_opts(Opts::from_url(&url()).unwrap()).db_name(Some(db.clone()));
-    let mut conn = Conn::new(opts).await.unwrap();
-    for s in DDL {
-        conn.query_drop(*s).await.unwrap();
-    }
-    (conn, db)
+    (mysql_seed::fresh_database(&db, DDL).await, db)
 }
 
 /// Tenant 2's rows, as text.
@@ -120,11 +99,11 @@ async fn run(conn: &mut Conn, kind: RawKind, sql: &str, params: Vec<Value>) -> (
             _ => panic!("a guard with a reference"),
         }).collect();
         let (text, values) = render_mysql(&stmt.ast, &values).unwrap();
-        let rows: Vec<Row> = conn.exec(&text, values.iter().map(my).collect::<Vec<_>>()).await.unwrap_or_else(|e| panic!("guard {text}: {e}"));
+        let rows: Vec<Row> = conn.exec(&text, values.iter().map(mysql_driver::param).collect::<Vec<_>>()).await.unwrap_or_else(|e| panic!("guard {text}: {e}"));
         assert!(rows.is_empty(), "the guard of {sql} found a row: {text}");
     }
     let RawSql::Verbatim { text, params } = &plan.sql else { panic!("MySQL raw SQL is rendered when planned") };
-    let args: Vec<My> = params.iter().map(my).collect();
+    let args: Vec<My> = params.iter().map(mysql_driver::param).collect();
     match kind {
         RawKind::Query => {
             let rows: Vec<Row> = conn.exec(text, args).await.unwrap_or_else(|e| panic!("{sql}\nran as\n{text}\n{e}"));
@@ -194,7 +173,7 @@ async fn raw_requests_through_the_engine_with_provider_mysql() {
     let before = others(&mut conn).await;
     let schema = format!("datasource db {{\n  provider = \"mysql\"\n}}\n{SCHEMA}");
     let engine = Engine::new(&schema, EngineOptions { namespace: Some(db.clone()), ..Default::default() }).expect("engine");
-    let base = url();
+    let base = mysql_seed::url();
     let (head, tail) = base.split_once('?').map_or((base.as_str(), ""), |(h, t)| (h, t));
     let head = head.rsplit_once('/').map_or(head, |(h, _)| h);
     let with_db = if tail.is_empty() { format!("{head}/{db}") } else { format!("{head}/{db}?{tail}") };

@@ -35,6 +35,7 @@
 #[path = "support/mysql_driver.rs"]
 mod mysql_driver;
 #[path = "support/mysql_seed.rs"]
+#[allow(dead_code)]
 mod mysql_seed;
 #[path = "tenant_property/generate.rs"]
 mod generate;
@@ -462,15 +463,11 @@ async fn run_postgres(test: &'static str) -> Result<String, String> {
     result
 }
 
-fn mysql_url() -> String {
-    std::env::var("MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
-}
-
 /// The same schema on MySQL: its provider switched, its tables in a database of this run's own
 /// (DDL commits on MySQL, so the tables are made once, outside the sessions' transactions).
 async fn run_mysql(test: &'static str) -> Result<String, String> {
     let (requests_wanted, run_seed) = settings(DEFAULT_REQUESTS_MYSQL);
-    let url = mysql_url();
+    let url = mysql_seed::url();
     let driver = mysql_driver::MyDriver::new(&url).map_err(|e| format!("bad MYSQL_URL {url}: {e}"))?;
     let mut conn = driver.conn().await.map_err(|e| format!("cannot connect to MySQL at {url}: {e:?}"))?;
     let db = format!("qp_tenants_{}", std::process::id());

@@ -1,30 +1,20 @@
-//! DDL for MySQL and MariaDB: what `prisma db push` creates there (InnoDB, utf8mb4, `DATETIME(3)`,
-//! `DECIMAL(65,30)`, `LONGBLOB`, `JSON`, `TINYINT(1)` booleans, `VARCHAR(191)` strings, inline
-//! `ENUM(...)`s), with the same tenant-matching composite foreign keys as on PostgreSQL and none
-//! under `relationMode = "prisma"`. Text columns use `utf8mb4_bin`, so comparisons and ordering
-//! are case-sensitive as on PostgreSQL (`mode: "insensitive"` lowers both sides). Scalar lists,
-//! which Prisma has only on PostgreSQL, are `JSON` arrays.
+//! The DDL dialect of MySQL and MariaDB (the walk over the models is shared, in `ddl.rs`): what
+//! `prisma db push` creates there (InnoDB, utf8mb4, `DATETIME(3)`, `DECIMAL(65,30)`, `LONGBLOB`,
+//! `JSON`, `TINYINT(1)` booleans, `VARCHAR(191)` strings, inline `ENUM(...)`s), with the same
+//! tenant-matching composite foreign keys as on PostgreSQL and none under
+//! `relationMode = "prisma"`. Text columns use `utf8mb4_bin`, so comparisons and ordering are
+//! case-sensitive as on PostgreSQL (`mode: "insensitive"` lowers both sides). Scalar lists, which
+//! Prisma has only on PostgreSQL, are `JSON` arrays.
 
-use super::{columns, tenant_fk_name, DdlOptions};
-use crate::schema::{Arity, DefaultValue, FieldId, Literal, ReferentialAction, RelationLink, RelationMode, ScalarField, ScalarType, Schema};
+use super::{Dialect, Unique};
+use crate::schema::{Arity, DefaultValue, Field, Index, Literal, ScalarField, ScalarType, Schema};
 
-pub(super) fn quote(name: &str) -> String {
+fn quote(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
-}
-
-fn qualified(namespace: Option<&str>, name: &str) -> String {
-    match namespace {
-        Some(ns) => format!("{}.{}", quote(ns), quote(name)),
-        None => quote(name),
-    }
 }
 
 fn string_literal(s: &str) -> String {
     format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
-}
-
-fn column_list(cols: &[String]) -> String {
-    cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ")
 }
 
 /// The MySQL column type of a scalar field (PostgreSQL native type names map to their nearest
@@ -104,146 +94,62 @@ fn default_sql(schema: &Schema, s: &ScalarField, ty: &str) -> Option<String> {
     }
 }
 
-fn action(a: ReferentialAction) -> &'static str {
-    match a {
-        ReferentialAction::Cascade => "CASCADE",
-        ReferentialAction::Restrict => "RESTRICT",
-        ReferentialAction::NoAction => "NO ACTION",
-        ReferentialAction::SetNull => "SET NULL",
-        ReferentialAction::SetDefault => "SET DEFAULT",
-    }
-}
+pub(super) struct Mysql;
 
-const TABLE_OPTIONS: &str = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
+impl Dialect for Mysql {
+    fn quote(&self, name: &str) -> String {
+        quote(name)
+    }
 
-/// Every statement, in order: tables, join tables, indexes, foreign keys, tenant-matching keys.
-pub fn create_statements(schema: &Schema, namespace: Option<&str>, options: &DdlOptions) -> Vec<String> {
-    let mut tables = Vec::new();
-    let mut indexes = Vec::new();
-    let mut foreign_keys = Vec::new();
-    let mut join_tables: Vec<String> = Vec::new();
-    let fks = schema.relation_mode() == RelationMode::ForeignKeys;
-    for m in &schema.models {
-        let table = qualified(namespace, &m.db_name);
-        let mut lines = Vec::new();
-        for f in &m.fields {
-            let Some(s) = f.as_scalar() else { continue };
-            let ty = column_type(schema, s, f.is_list());
-            let mut line = format!("    {} {ty}", quote(&s.db_name));
-            if f.arity == Arity::Required {
-                line.push_str(" NOT NULL");
-            }
-            if matches!(s.default, Some(DefaultValue::Autoincrement)) {
-                line.push_str(" AUTO_INCREMENT");
-            } else if let Some(d) = default_sql(schema, s, &ty) {
-                // MySQL refuses a NULL default on a NOT NULL column when the table is made; without
-                // it a row that leaves the column out fails as PostgreSQL's does (no value).
-                if !(f.arity == Arity::Required && d.eq_ignore_ascii_case("NULL")) {
-                    line.push_str(&format!(" DEFAULT {d}"));
-                }
-            }
-            lines.push(line);
+    fn column(&self, schema: &Schema, _namespace: Option<&str>, f: &Field, s: &ScalarField) -> String {
+        let ty = column_type(schema, s, f.is_list());
+        let mut column = ty.clone();
+        if f.arity == Arity::Required {
+            column.push_str(" NOT NULL");
         }
-        if let Some(pk) = &m.primary_key {
-            lines.push(format!("    PRIMARY KEY ({})", column_list(&columns(m, &pk.fields))));
-        }
-        // Unique keys inside the table: an AUTO_INCREMENT column must be a key when it is made.
-        for u in &m.uniques {
-            let cols = columns(m, &u.fields);
-            let name = u.db_name.clone().unwrap_or_else(|| format!("{}_{}_key", m.db_name, cols.join("_")));
-            lines.push(format!("    UNIQUE KEY {} ({})", quote(&name), column_list(&cols)));
-        }
-        tables.push(format!("CREATE TABLE {table} (\n{}\n) {TABLE_OPTIONS}", lines.join(",\n")));
-        for i in &m.indexes {
-            let fields: Vec<FieldId> = i.fields.iter().map(|f| f.field).collect();
-            let cols = columns(m, &fields);
-            let name = i.db_name.clone().unwrap_or_else(|| format!("{}_{}_idx", m.db_name, cols.join("_")));
-            let kind = if i.kind.as_deref() == Some("Fulltext") { "FULLTEXT INDEX" } else { "INDEX" };
-            indexes.push(format!("CREATE {kind} {} ON {table}({})", quote(&name), column_list(&cols)));
-        }
-        for (_, _, r) in m.relation_fields() {
-            match &r.link {
-                RelationLink::ForeignKey { fields, references } if fks => {
-                    let target = schema.model(r.related);
-                    let cols = columns(m, fields);
-                    let name = r.fk_name.clone().unwrap_or_else(|| format!("{}_{}_fkey", m.db_name, cols.join("_")));
-                    foreign_keys.push(format!(
-                        "ALTER TABLE {table} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {}({}) ON DELETE {} ON UPDATE {}",
-                        quote(&name),
-                        column_list(&cols),
-                        qualified(namespace, &target.db_name),
-                        column_list(&columns(target, references)),
-                        action(r.on_delete),
-                        action(r.on_update)
-                    ));
-                }
-                RelationLink::JoinTable { table: jt, column, reference, other_reference } if !join_tables.contains(jt) => {
-                    join_tables.push(jt.clone());
-                    let other = schema.model(r.related);
-                    let (a_model, a_ref, b_model, b_ref) = match column {
-                        crate::schema::JoinColumn::A => (m, *reference, other, *other_reference),
-                        crate::schema::JoinColumn::B => (other, *other_reference, m, *reference),
-                    };
-                    let a_ty = a_model.field(a_ref).as_scalar().map(|s| column_type(schema, s, false)).unwrap_or_default();
-                    let b_ty = b_model.field(b_ref).as_scalar().map(|s| column_type(schema, s, false)).unwrap_or_default();
-                    let jq = qualified(namespace, jt);
-                    tables.push(format!("CREATE TABLE {jq} (\n    `A` {a_ty} NOT NULL,\n    `B` {b_ty} NOT NULL,\n    PRIMARY KEY (`A`, `B`)\n) {TABLE_OPTIONS}"));
-                    indexes.push(format!("CREATE INDEX {} ON {jq}(`B`)", quote(&format!("{jt}_B_index"))));
-                    if fks {
-                        for (col, model, reference) in [("A", a_model, a_ref), ("B", b_model, b_ref)] {
-                            foreign_keys.push(format!(
-                                "ALTER TABLE {jq} ADD CONSTRAINT {} FOREIGN KEY (`{col}`) REFERENCES {}({}) ON DELETE CASCADE ON UPDATE CASCADE",
-                                quote(&format!("{jt}_{col}_fkey")),
-                                qualified(namespace, &model.db_name),
-                                column_list(&columns(model, &[reference]))
-                            ));
-                        }
-                    }
-                }
-                _ => {}
+        if matches!(s.default, Some(DefaultValue::Autoincrement)) {
+            column.push_str(" AUTO_INCREMENT");
+        } else if let Some(d) = default_sql(schema, s, &ty) {
+            // MySQL refuses a NULL default on a NOT NULL column when the table is made; without
+            // it a row that leaves the column out fails as PostgreSQL's does (no value).
+            if !(f.arity == Arity::Required && d.eq_ignore_ascii_case("NULL")) {
+                column.push_str(&format!(" DEFAULT {d}"));
             }
         }
+        column
     }
-    let mut uniques = Vec::new();
-    let mut keys = Vec::new();
-    if options.tenant_keys && fks {
-        for k in crate::scope::rls::tenant_keys(schema) {
-            let (m, target) = (schema.model(k.model), schema.model(k.target));
-            let Some(r) = m.field(k.relation).as_relation() else { continue };
-            // InnoDB has no `SET NULL (columns)`: a SET NULL / SET DEFAULT relation keeps only its
-            // plain key (the scope pass still refuses links across tenants).
-            let (on_delete, on_update) = match (r.on_delete, r.on_update) {
-                (ReferentialAction::SetNull | ReferentialAction::SetDefault, _) => continue,
-                (d, ReferentialAction::SetNull | ReferentialAction::SetDefault) => (action(d), "NO ACTION"),
-                (d, u) => (action(d), action(u)),
-            };
-            let references = columns(target, &k.references);
-            let mut wanted: Vec<&String> = references.iter().collect();
-            wanted.sort();
-            let covered = target.primary_key.iter().map(|pk| &pk.fields).chain(target.uniques.iter().map(|u| &u.fields)).any(|fields| {
-                let mut have = columns(target, fields);
-                have.sort();
-                have.iter().collect::<Vec<_>>() == wanted
-            });
-            let target_table = qualified(namespace, &target.db_name);
-            let unique = format!(
-                "CREATE UNIQUE INDEX {} ON {target_table}({})",
-                quote(&format!("{}_{}_key", target.db_name, references.join("_"))),
-                column_list(&references)
-            );
-            if !covered && !uniques.contains(&unique) {
-                uniques.push(unique);
-            }
-            keys.push(format!(
-                "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {target_table}({}) ON DELETE {on_delete} ON UPDATE {on_update}",
-                qualified(namespace, &m.db_name),
-                quote(&tenant_fk_name(m, &k.columns[1..])),
-                column_list(&columns(m, &k.columns)),
-                column_list(&references)
-            ));
-        }
+
+    fn id_type(&self, schema: &Schema, _namespace: Option<&str>, s: &ScalarField) -> String {
+        column_type(schema, s, false)
     }
-    tables.into_iter().chain(indexes).chain(uniques).chain(foreign_keys).chain(keys).collect()
+
+    fn primary_key(&self, _name: &str, cols: &[String]) -> String {
+        format!("PRIMARY KEY ({})", self.column_list(cols))
+    }
+
+    fn join_table_key(&self, _table: &str) -> String {
+        "PRIMARY KEY (`A`, `B`)".into()
+    }
+
+    /// Unique keys inside the table: an AUTO_INCREMENT column must be a key when it is made.
+    fn unique(&self, _table: &str, name: &str, cols: &[String]) -> Unique {
+        Unique::InTable(format!("UNIQUE KEY {} ({})", quote(name), self.column_list(cols)))
+    }
+
+    fn index(&self, table: &str, name: &str, i: &Index, cols: &[String]) -> String {
+        let kind = if i.kind.as_deref() == Some("Fulltext") { "FULLTEXT INDEX" } else { "INDEX" };
+        format!("CREATE {kind} {} ON {table}({})", quote(name), self.column_list(cols))
+    }
+
+    fn table_options(&self) -> &'static str {
+        " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+    }
+
+    /// InnoDB has no `SET NULL (columns)`: a SET NULL / SET DEFAULT relation keeps only its plain
+    /// key (the scope pass still refuses links across tenants).
+    fn tenant_set_columns(&self, _action: &str, _fk_cols: &[String]) -> Option<String> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! `INSERT ... VALUES` becomes a bound insert whose values are read by the schema's column types
 //! (bytea hex, array literals as JSON arrays, timestamps with offsets in UTC, booleans as 1 / 0),
 //! and `setval(pg_get_serial_sequence(...), n)` becomes `ALTER TABLE ... AUTO_INCREMENT = n + 1`.
-//! Also creates a database for a schema: its tables from the engine's MySQL DDL, then the seed.
+//! Also creates a database for a schema: its tables from the engine's MySQL DDL, then the seed;
+//! or, for tests that write their own tables, a fresh database and its statements.
 //! Needs the `mysql_driver` module beside it.
 
 use mysql_async::prelude::Queryable as _;
@@ -127,6 +128,26 @@ pub fn translate(schema: &Schema, namespace: Option<&str>, seed: &str) -> Result
         }
     }
     Ok(out)
+}
+
+/// The server in `MYSQL_URL` (default `mysql://root@127.0.0.1:3306/test`).
+pub fn url() -> String {
+    std::env::var("MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_owned())
+}
+
+/// Makes the database `name` afresh on the server in [`url`] (with the server's default character
+/// set), runs `statements` in it, and returns a connection to it.
+pub async fn fresh_database(name: &str, statements: &[&str]) -> mysql_async::Conn {
+    let opts = mysql_async::Opts::from_url(&url()).unwrap_or_else(|e| panic!("bad MYSQL_URL {}: {e}", url()));
+    let mut admin = mysql_async::Conn::new(opts.clone()).await.expect("connect to MariaDB");
+    admin.query_drop(format!("DROP DATABASE IF EXISTS {}", quote(name))).await.unwrap();
+    admin.query_drop(format!("CREATE DATABASE {}", quote(name))).await.unwrap();
+    drop(admin);
+    let mut conn = mysql_async::Conn::new(mysql_async::OptsBuilder::from_opts(opts).db_name(Some(name))).await.unwrap();
+    for s in statements {
+        conn.query_drop(*s).await.unwrap_or_else(|e| panic!("{s}: {e}"));
+    }
+    conn
 }
 
 /// Creates `database` afresh (utf8mb4 with a binary collation, so text compares as on
