@@ -8,6 +8,7 @@
 
 pub mod aggregate;
 mod filter;
+pub mod fuse;
 mod mysql;
 mod read;
 pub mod shape;
