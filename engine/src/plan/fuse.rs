@@ -22,10 +22,8 @@ use super::{Check, OutputKind, Plan, Step};
 use crate::schema::{RelationMode, Schema};
 use crate::sql::{self, Param, Stmt};
 use sqlparser::ast::{
-    Cte, Expr, ObjectName, SelectItem, SetExpr, Statement, TableFactor, TableObject, VisitMut, Visit, VisitorMut,
-    Visitor, With, helpers::attached_token::AttachedToken,
+    Cte, Expr, ObjectName, SelectItem, SetExpr, Statement, TableFactor, TableObject, VisitMut, With, helpers::attached_token::AttachedToken,
 };
-use std::ops::ControlFlow;
 
 /// Joins a nested create's statements into one where that gives the same result; otherwise
 /// leaves the plan as it is.
@@ -136,7 +134,8 @@ fn fused(schema: &Schema, plan: &Plan) -> Option<Step> {
     // The read-back reads the CTEs: the new row exactly once (its FROM), each table of rows
     // pointing to it at most once, nothing else.
     let mut swap = Swap { tables: &tables, names: &names, uses: vec![0; tables.len()], other: false };
-    let _ = VisitMut::visit(&mut *query, &mut swap);
+    let mut table = |tf: &mut TableFactor| swap.table(tf);
+    let _ = VisitMut::visit(&mut *query, &mut super::Rewriter { expr: &mut |_| {}, table: Some(&mut table) });
     if swap.other || swap.uses[0] != 1 || swap.uses[1..].iter().any(|n| *n > 1) {
         return None;
     }
@@ -159,10 +158,6 @@ fn read_uses(plan: &Plan, var: u32) -> bool {
 /// A statement's placeholders renumbered to follow `params` (its parameters appended there);
 /// a reference to the new row's column becomes `reference(column)` when `refs` allows it.
 fn renumber(stmt: &Stmt, parent_var: u32, columns: &[String], reference: &dyn Fn(&str) -> Expr, params: &mut Vec<Param>, refs: bool) -> Option<Statement> {
-    enum To {
-        Index(usize),
-        Expr(Expr),
-    }
     let mut map: Vec<To> = Vec::with_capacity(stmt.params.len());
     for p in &stmt.params {
         match p {
@@ -174,46 +169,20 @@ fn renumber(stmt: &Stmt, parent_var: u32, columns: &[String], reference: &dyn Fn
             _ => return None,
         }
     }
-    struct R<'a> {
-        map: &'a [To],
-        broken: bool,
-    }
-    impl VisitorMut for R<'_> {
-        type Break = ();
-        fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
-            if let Some(i) = sql::placeholder_index(e) {
-                match self.map.get(i.wrapping_sub(1)) {
-                    Some(To::Index(n)) => *e = sql::placeholder(*n),
-                    Some(To::Expr(x)) => *e = x.clone(),
-                    None => self.broken = true,
-                }
-            }
-            ControlFlow::Continue(())
-        }
-    }
     let mut ast = stmt.ast.clone();
-    let mut r = R { map: &map, broken: false };
-    let _ = VisitMut::visit(&mut ast, &mut r);
-    // Every placeholder is rewritten once: a count that differs means one was missed.
-    let mut count = CountPlaceholders(0);
-    let _ = Visit::visit(&ast, &mut count);
-    let expected = map.iter().filter(|t| matches!(t, To::Index(_))).count();
-    (!r.broken && count.0 >= expected).then_some(ast)
+    let mut broken = false;
+    let mut expr = |e: &mut Expr| To::apply(&map, e, &mut broken);
+    let _ = VisitMut::visit(&mut ast, &mut super::Rewriter { expr: &mut expr, table: None });
+    (!broken).then_some(ast)
 }
 
-struct CountPlaceholders(usize);
-
-impl Visitor for CountPlaceholders {
-    type Break = ();
-    fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<()> {
-        if sql::placeholder_index(e).is_some() {
-            self.0 += 1;
-        }
-        ControlFlow::Continue(())
-    }
+/// Where a placeholder of a joined statement goes: a new number, or a read of the new row.
+enum To {
+    Index(usize),
+    Expr(Expr),
 }
 
-/// Replaces the tables of the read-back by the CTEs that inserted into them, counting each.
+/// The read-back's tables and the CTEs that stand for them, with how often each is read.
 struct Swap<'a> {
     tables: &'a [String],
     names: &'a [String],
@@ -222,19 +191,31 @@ struct Swap<'a> {
     other: bool,
 }
 
-impl VisitorMut for Swap<'_> {
-    type Break = ();
-    fn pre_visit_table_factor(&mut self, tf: &mut TableFactor) -> ControlFlow<()> {
+impl To {
+    /// Renumbers a placeholder, or sets `broken` for one the map does not know.
+    fn apply(map: &[To], e: &mut Expr, broken: &mut bool) {
+        if let Some(i) = sql::placeholder_index(e) {
+            match map.get(i.wrapping_sub(1)) {
+                Some(To::Index(n)) => *e = sql::placeholder(*n),
+                Some(To::Expr(x)) => *e = x.clone(),
+                None => *broken = true,
+            }
+        }
+    }
+}
+
+impl Swap<'_> {
+    fn table(&mut self, tf: &mut TableFactor) {
         match tf {
             TableFactor::Table { name, alias, args: None, .. } => {
                 let Some((_, table)) = sql::split_table_name(name) else {
                     self.other = true;
-                    return ControlFlow::Continue(());
+                    return;
                 };
                 let table = table.to_owned();
                 if self.names.contains(&table) {
                     // A read of the new row's key put in by `renumber`.
-                    return ControlFlow::Continue(());
+                    return;
                 }
                 match self.tables.iter().position(|t| *t == table) {
                     Some(i) => {
@@ -250,6 +231,5 @@ impl VisitorMut for Swap<'_> {
             TableFactor::Table { .. } | TableFactor::Function { .. } | TableFactor::TableFunction { .. } => self.other = true,
             _ => {}
         }
-        ControlFlow::Continue(())
     }
 }
