@@ -150,6 +150,10 @@ impl Engine {
         for stmt in plan.statements_mut() {
             scope::scope(&self.schema, namespace, ctx, stmt, Origin::Generated)?;
         }
+        // On scoped, guarded statements: joining them changes none of their checks.
+        if self.dialect() == Dialect::Postgres {
+            plan::fuse::fuse_nested_create(&self.schema, &mut plan);
+        }
         Ok(plan)
     }
 

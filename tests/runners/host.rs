@@ -173,3 +173,53 @@ async fn a_cached_plan_binds_each_requests_own_tenant() {
     assert_eq!(unscoped, json!([{"id": 1, "tenantId": 1}, {"id": 4, "tenantId": 2}]));
     corpus::drop_namespace(host.driver(), &ns).await;
 }
+
+/// A nested create on PostgreSQL is one statement (data-modifying CTEs). Its INSERTs are scoped
+/// like standalone ones before they are joined: under tenant 1 every row it writes is tenant 1's,
+/// a row naming tenant 2 or linking to tenant 2's rows is refused with nothing written, and the
+/// cached plan of the shape writes each request's own tenant.
+#[tokio::test]
+async fn a_nested_create_is_one_statement_in_its_tenant() {
+    let (host, ns) = setup("ctecreate").await;
+    let create = |email: &str, user: Json, posts: Json| {
+        let mut data = json!({"email": email, "name": "N", "posts": {"create": posts}});
+        if let (Some(d), Some(extra)) = (data.as_object_mut(), user.as_object()) {
+            d.extend(extra.clone());
+        }
+        json!({"model": "User", "action": "create", "args": {"data": data, "select": {"tenantId": true, "posts": {"orderBy": {"title": "asc"}, "select": {"title": true, "tenantId": true}}}}})
+    };
+    let plain = |email: &str| create(email, json!({}), json!([{"title": "one"}, {"title": "two"}]));
+    let compiled = host.compile(&json!({"request": plain("a@cte.test"), "tenant": 1})).expect("compile");
+    let statements = compiled["statements"].as_array().expect("statements");
+    assert_eq!(statements.len(), 1, "{compiled}");
+    assert!(statements[0]["sql"].as_str().is_some_and(|s| s.starts_with("WITH ")), "{compiled}");
+
+    let run = |request: Json, tenant: Json| {
+        let host = &host;
+        async move { host.request(&json!({"request": request, "tenant": tenant})).await }
+    };
+    let mine = json!({"tenantId": 1, "posts": [{"title": "one", "tenantId": 1}, {"title": "two", "tenantId": 1}]});
+    assert_eq!(run(plain("a@cte.test"), json!(1)).await.unwrap(), mine);
+    let before = host.engine().cache_stats();
+    let theirs = json!({"tenantId": 2, "posts": [{"title": "one", "tenantId": 2}, {"title": "two", "tenantId": 2}]});
+    assert_eq!(run(plain("b@cte.test"), json!(2)).await.unwrap(), theirs);
+    assert_eq!(host.engine().cache_stats().hits, before.hits + 1, "the second tenant's create comes from the cache");
+
+    // Another tenant's id on the new row or on a nested row, or a nested row linked to another
+    // tenant's user: refused, nothing written.
+    let hostile = [
+        (create("c@cte.test", json!({"tenantId": 2}), json!([{"title": "x"}, {"title": "y"}])), "Q3002"),
+        (create("c@cte.test", json!({}), json!([{"title": "x"}, {"title": "y", "tenantId": 2}])), "Q3002"),
+        (create("c@cte.test", json!({"comments": {"create": [{"body": "x", "postId": 6}]}}), json!([{"title": "x"}])), "P2003"),
+    ];
+    for (request, expected) in hostile {
+        let got = host.request(&json!({"request": request, "tenant": 1})).await;
+        let code = got.as_ref().map_err(|e| e.code().to_owned()).err();
+        assert_eq!(code.as_deref(), Some(expected), "{request}: {got:?}");
+        let users = json!({"model": "User", "action": "count", "args": {"where": {"email": "c@cte.test"}}});
+        assert_eq!(host.request(&json!({"request": users, "unscoped": true})).await.unwrap(), json!(0), "{request}");
+    }
+    let posts = json!({"model": "Post", "action": "count", "args": {"where": {"title": {"in": ["x", "y"]}}}});
+    assert_eq!(host.request(&json!({"request": posts, "unscoped": true})).await.unwrap(), json!(0));
+    corpus::drop_namespace(host.driver(), &ns).await;
+}

@@ -8,6 +8,7 @@
 
 pub mod aggregate;
 mod filter;
+pub mod fuse;
 mod json_mysql;
 mod mysql;
 mod read;
@@ -281,5 +282,29 @@ impl<'s> Planner<'s> {
             ..Default::default()
         }
         .into_query()
+    }
+}
+
+/// The one visitor type for the planner's rewrites of finished trees (each visitor type brings
+/// its own copy of sqlparser's tree walk into the WebAssembly module): `expr` sees every
+/// expression before its children, `table` every table factor.
+pub(crate) struct Rewriter<'a> {
+    pub expr: &'a mut dyn FnMut(&mut Expr),
+    pub table: Option<&'a mut dyn FnMut(&mut sql::ast::TableFactor)>,
+}
+
+impl sql::ast::VisitorMut for Rewriter<'_> {
+    type Break = ();
+
+    fn pre_visit_expr(&mut self, e: &mut Expr) -> std::ops::ControlFlow<()> {
+        (self.expr)(e);
+        std::ops::ControlFlow::Continue(())
+    }
+
+    fn pre_visit_table_factor(&mut self, tf: &mut sql::ast::TableFactor) -> std::ops::ControlFlow<()> {
+        if let Some(f) = self.table.as_mut() {
+            f(tf);
+        }
+        std::ops::ControlFlow::Continue(())
     }
 }

@@ -1657,20 +1657,14 @@ fn equality_pairs(f: &Filter) -> Option<Vec<(FieldId, Value)>> {
 
 /// Rewrites references to `from` into `to` (moving a condition into a subquery).
 fn rebase(mut e: Expr, from: &str, to: &str) -> Expr {
-    use sqlparser::ast::{VisitMut, VisitorMut};
-    use std::ops::ControlFlow;
-    struct R<'a>(&'a str, &'a str);
-    impl VisitorMut for R<'_> {
-        type Break = ();
-        fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
-            if let Expr::CompoundIdentifier(parts) = e {
-                if parts.len() == 2 && parts[0].value == self.0 {
-                    parts[0] = sql::ident(self.1);
-                }
+    use sqlparser::ast::VisitMut;
+    let mut rename = |e: &mut Expr| {
+        if let Expr::CompoundIdentifier(parts) = e {
+            if parts.len() == 2 && parts[0].value == from {
+                parts[0] = sql::ident(to);
             }
-            ControlFlow::Continue(())
         }
-    }
-    let _ = e.visit(&mut R(from, to));
+    };
+    let _ = e.visit(&mut super::Rewriter { expr: &mut rename, table: None });
     e
 }
