@@ -24,11 +24,17 @@ import {
   type SqlResultSet,
   postgresError,
 } from "../../npm/src/adapter.js";
-import { type PgLikePool, poolAdapter } from "../pg/pool.js";
+import { type PgLikePool, type PoolAdapterOptions, poolAdapter } from "../pg/pool.js";
 
-/** Over Neon's WebSocket `Pool`: everything, interactive transactions included. */
-export function neonAdapter(pool: Pool): SqlDriverAdapter {
-  return poolAdapter(pool as unknown as PgLikePool, "neon");
+export type { PoolAdapterOptions as NeonAdapterOptions } from "../pg/pool.js";
+
+/**
+ * Over Neon's WebSocket `Pool`: everything, interactive transactions included. Recurring
+ * statements run as named prepared statements, as in `pgAdapter` (`{ statementCacheSize: 0 }`
+ * turns that off, for a `-pooler` endpoint whose PgBouncer does not keep them).
+ */
+export function neonAdapter(pool: Pool, options?: PoolAdapterOptions): SqlDriverAdapter {
+  return poolAdapter(pool as unknown as PgLikePool, "neon", options);
 }
 
 const text = (value: string) => value;

@@ -9,6 +9,9 @@
 // listens to ends the process. An idle pooled client's goes to the pool, which drops the client;
 // a client held for a transaction has the adapter's listener, and the transaction's next call
 // fails with a connection error instead (the server has rolled it back).
+//
+// Statements that recur run as named prepared statements (see `StatementNames`), so PostgreSQL
+// parses and plans them once per connection instead of on every request.
 
 import {
   DriverAdapterError,
@@ -42,8 +45,11 @@ export interface PgLikeClient {
 
 /** What is used of a node-postgres (or Neon) pool. */
 export interface PgLikePool {
-  /** pg-pool's settings: `max` and `connectionTimeoutMillis` are what P2024's meta reports. */
-  options?: { max?: number; connectionTimeoutMillis?: number };
+  /**
+   * pg-pool's settings: `max` and `connectionTimeoutMillis` are what P2024's meta reports,
+   * `connectionString`'s `pgbouncer=true` turns named statements off.
+   */
+  options?: { max?: number; connectionTimeoutMillis?: number; connectionString?: string };
   query(config: object): Promise<unknown>;
   connect(): Promise<PgLikeClient>;
   on?(event: "error", listener: (e: Error) => void): unknown;
@@ -76,13 +82,122 @@ function connectError(e: unknown, pool: PgLikePool): DriverAdapterError {
 const text = (value: string) => value;
 const RAW_TEXT = { getTypeParser: () => text };
 
-async function run(target: PgLikePool | PgLikeClient, q: SqlQuery, pooled: boolean): Promise<ArrayResult> {
+/** Options of the node-postgres and Neon WebSocket adapters. */
+export interface PoolAdapterOptions {
+  /**
+   * How many distinct statement texts may run as named prepared statements (parsed and planned
+   * once per connection), 256 by default; 0 sends every statement unnamed, as PgBouncer in
+   * transaction mode needs unless it tracks prepared statements itself (1.21 or newer with
+   * `max_prepared_statements` above 0). A pool whose `connectionString` has `pgbouncer=true`
+   * defaults to 0.
+   */
+  statementCacheSize?: number;
+}
+
+const DEFAULT_STATEMENT_CACHE_SIZE = 256;
+/** How many texts seen once are remembered while waiting for their second use. */
+const SEEN_ONCE = 1024;
+const STALE_PLAN = /cached plan must not change result type/;
+
+/**
+ * Which statement texts run as named prepared statements. node-postgres remembers per connection
+ * which names it has prepared and refuses a name used with another text, so a name belongs to
+ * one text for the adapter's whole life; names carry a random prefix, so two adapters (or two
+ * processes behind a pooler) never give one name two texts. A text gets a name on its second use
+ * (raw SQL run once and rare shapes never take one), only when it has parameters (a text without
+ * them keeps the simple protocol, which allows several statements in one), and only while fewer
+ * than `limit` names were given: the statements prepared on each connection stay bounded. Names
+ * are never taken back (that would need a DEALLOCATE on every connection); later texts run
+ * unnamed.
+ */
+class StatementNames {
+  private readonly names = new Map<string, string | null>();
+  private readonly seen = new Map<string, true>();
+  private readonly prefix = `quarry_${Math.random().toString(36).slice(2, 10)}_`;
+  private given = 0;
+  private off: boolean;
+
+  constructor(private readonly limit: number) {
+    this.off = limit <= 0;
+  }
+
+  /** The name to run `q` under, or undefined to run it unnamed. */
+  name(q: SqlQuery): string | undefined {
+    if (this.off || q.args.length === 0) return undefined;
+    const name = this.names.get(q.sql);
+    if (name !== undefined) return name ?? undefined;
+    if (this.given >= this.limit) return undefined;
+    if (!this.seen.delete(q.sql)) {
+      if (this.seen.size >= SEEN_ONCE) this.seen.delete(this.seen.keys().next().value as string);
+      this.seen.set(q.sql, true);
+      return undefined;
+    }
+    return this.give(q.sql) ?? undefined;
+  }
+
+  private give(sql: string): string | null {
+    const name = this.given < this.limit ? `${this.prefix}${++this.given}` : null;
+    this.names.set(sql, name);
+    return name;
+  }
+
+  /**
+   * After the statement named `name` failed: whether the failure was the name's (nothing ran, and
+   * it can run again unnamed). A plan whose result type changed under it (0A000 after an ALTER
+   * TABLE) fails on that connection every time, so the text gets a fresh name, prepared anew on
+   * each connection. A statement the server does not know (26000) or already has (42P05) means a
+   * pooler hands the adapter's connections different server connections: names stop for good.
+   */
+  failed(sql: string, name: string, e: unknown): boolean {
+    const { code, routine, message } = (e ?? {}) as { code?: unknown; routine?: unknown; message?: unknown };
+    // PostgreSQL's function that raises it names the error whatever the server's language.
+    if (code === "0A000" && (routine === "RevalidateCachedQuery" || (typeof message === "string" && STALE_PLAN.test(message)))) {
+      if (this.names.get(sql) === name) this.give(sql);
+      return true;
+    }
+    if (code === "26000" || code === "42P05") {
+      this.off = true;
+      return true;
+    }
+    return false;
+  }
+}
+
+function send(target: PgLikePool | PgLikeClient, q: SqlQuery, name: string | undefined): Promise<unknown> {
+  return target.query(
+    name === undefined
+      ? { text: q.sql, values: q.args, rowMode: "array", types: RAW_TEXT }
+      : { name, text: q.sql, values: q.args, rowMode: "array", types: RAW_TEXT },
+  );
+}
+
+async function run(pool: PgLikePool, q: SqlQuery, statements: StatementNames): Promise<ArrayResult> {
+  const name = statements.name(q);
   try {
-    return (await target.query({ text: q.sql, values: q.args, rowMode: "array", types: RAW_TEXT })) as ArrayResult;
+    return (await send(pool, q, name)) as ArrayResult;
   } catch (e) {
     // `pool.query` waits for a client first: its timeout is the pool's.
-    throw pooled ? connectError(e, target as PgLikePool) : postgresError(e);
+    if (name === undefined || !statements.failed(q.sql, name, e)) throw connectError(e, pool);
   }
+  try {
+    return (await send(pool, q, undefined)) as ArrayResult;
+  } catch (e) {
+    throw connectError(e, pool);
+  }
+}
+
+/** The statement cache size: the option, else 0 for a `pgbouncer=true` connection string. */
+function cacheSize(pool: PgLikePool, options: PoolAdapterOptions | undefined): number {
+  if (options?.statementCacheSize !== undefined) return options.statementCacheSize;
+  const url = pool.options?.connectionString;
+  if (typeof url === "string") {
+    try {
+      if (new URL(url).searchParams.get("pgbouncer") === "true") return 0;
+    } catch {
+      // not a URL (node-postgres also takes key=value strings): no pgbouncer parameter in it
+    }
+  }
+  return DEFAULT_STATEMENT_CACHE_SIZE;
 }
 
 function queryable(run: (q: SqlQuery) => Promise<ArrayResult>): Pick<SqlQueryable, "queryRaw" | "executeRaw"> {
@@ -102,7 +217,8 @@ function lost(cause: Error): DriverAdapterError {
   return new DriverAdapterError({ kind: "connection", message: `the connection was closed: ${cause.message}` });
 }
 
-export function poolAdapter(pool: PgLikePool, adapterName: string): SqlDriverAdapter {
+export function poolAdapter(pool: PgLikePool, adapterName: string, options?: PoolAdapterOptions): SqlDriverAdapter {
+  const statements = new StatementNames(cacheSize(pool, options));
   // An idle client whose connection ends: pg-pool removes it and emits 'error' on the pool.
   if (typeof pool.on === "function" && !listened.has(pool)) {
     listened.add(pool);
@@ -111,7 +227,7 @@ export function poolAdapter(pool: PgLikePool, adapterName: string): SqlDriverAda
   return {
     provider: "postgres",
     adapterName,
-    ...queryable((q) => run(pool, q, true)),
+    ...queryable((q) => run(pool, q, statements)),
     async startTransaction(isolationLevel?: IsolationLevel): Promise<SqlTransaction> {
       let client: PgLikeClient;
       try {
@@ -143,9 +259,12 @@ export function poolAdapter(pool: PgLikePool, adapterName: string): SqlDriverAda
       let open = true;
       const inTransaction = async (q: SqlQuery): Promise<ArrayResult> => {
         if (broken) throw lost(broken);
+        const name = statements.name(q);
         try {
-          return (await client.query({ text: q.sql, values: q.args, rowMode: "array", types: RAW_TEXT })) as ArrayResult;
+          return (await send(client, q, name)) as ArrayResult;
         } catch (e) {
+          // A failure of the name cannot be run again here: the error has aborted the transaction.
+          if (name !== undefined) statements.failed(q.sql, name, e);
           // The statement's own error (with its SQLSTATE) when the server sent one.
           const mapped = postgresError(e);
           if (broken && mapped.cause.kind !== "database") throw lost(broken);

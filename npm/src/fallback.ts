@@ -81,6 +81,23 @@ export function pgPoolConfig(url: string): Record<string, unknown> {
 }
 
 /**
+ * How many statement texts the adapter names for `url`: none with `pgbouncer=true` (PgBouncer in
+ * transaction mode, as the native engine reads it), `statement_cache_size` when given, else the
+ * adapter's default.
+ */
+export function pgStatementCacheSize(url: string): number | undefined {
+  const q = new URL(url).searchParams;
+  if (q.get("pgbouncer") === "true") return 0;
+  const size = q.get("statement_cache_size");
+  if (size === null) return undefined;
+  const n = Number(size);
+  if (size === "" || !Number.isInteger(n) || n < 0) {
+    throw new QuarryValidationError("Q2005", "createClient: `url`: statement_cache_size must be a non-negative integer", { path: "url" });
+  }
+  return n;
+}
+
+/**
  * The driver adapter over node-postgres for `url`, or why there is none (`pg` not installed).
  * The pool is the client's: `dispose` (called by `$disconnect`) ends it.
  */
@@ -91,11 +108,13 @@ export function pgFallback(url: string): { adapter: SqlDriverAdapter } | { reaso
   } catch (e) {
     return { reason: `node-postgres (\`pg\`) cannot be loaded: ${(e as Error).message.split("\n")[0]}` };
   }
-  const pool = new pg.Pool(pgPoolConfig(url));
+  const config = pgPoolConfig(url);
+  const statementCacheSize = pgStatementCacheSize(url);
+  const pool = new pg.Pool(config);
   // An idle connection the server closed: node-postgres drops it and the next query opens another.
   // Without a listener, its 'error' event would end the process.
   pool.on("error", () => {});
-  const adapter = pgAdapter(pool as never);
+  const adapter = pgAdapter(pool as never, { statementCacheSize });
   adapter.dispose = () => pool.end();
   return { adapter };
 }

@@ -1,12 +1,13 @@
 // The node-postgres pool the client creates for a PostgreSQL `url` where the native addon cannot
 // be loaded: Prisma's URL parameters become the pool's options the way the native driver reads
 // them, parameters node-postgres does not know leave the connection string, and a bad value is a
-// Q2005 at `url`. (The fallback itself runs in native.test.mjs and install.test.mjs.)
+// Q2005 at `url`; `pgbouncer=true` and `statement_cache_size` set how many statements the
+// adapter names. (The fallback itself runs in native.test.mjs and install.test.mjs.)
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { QuarryValidationError } from "quarry";
-import { pgPoolConfig } from "../../../npm/dist/npm/src/fallback.js";
+import { pgPoolConfig, pgStatementCacheSize } from "../../../npm/dist/npm/src/fallback.js";
 
 test("Prisma's URL parameters become node-postgres's pool options", () => {
   const config = pgPoolConfig(
@@ -37,5 +38,16 @@ test("verify-full checks the certificate, verify-ca only the chain, sslaccept=ac
 test("a bad value is Q2005 at url", () => {
   for (const url of ["postgres://h/db?connection_limit=0", "postgres://h/db?pool_timeout=soon", "postgres://h/db?sslmode=sometimes", "not a url"]) {
     assert.throws(() => pgPoolConfig(url), (e) => e instanceof QuarryValidationError && e.code === "Q2005" && e.meta.path === "url", url);
+  }
+});
+
+test("pgbouncer=true turns named statements off, statement_cache_size bounds them", () => {
+  assert.equal(pgStatementCacheSize("postgres://h/db"), undefined);
+  assert.equal(pgStatementCacheSize("postgres://h/db?pgbouncer=true"), 0);
+  assert.equal(pgStatementCacheSize("postgres://h/db?pgbouncer=true&statement_cache_size=50"), 0);
+  assert.equal(pgStatementCacheSize("postgres://h/db?statement_cache_size=50"), 50);
+  assert.equal(pgStatementCacheSize("postgres://h/db?statement_cache_size=0"), 0);
+  for (const url of ["postgres://h/db?statement_cache_size=-1", "postgres://h/db?statement_cache_size=lots", "postgres://h/db?statement_cache_size="]) {
+    assert.throws(() => pgStatementCacheSize(url), (e) => e instanceof QuarryValidationError && e.code === "Q2005" && e.meta.path === "url", url);
   }
 });
