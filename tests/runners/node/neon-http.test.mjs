@@ -194,9 +194,12 @@ describe("neon-http adapter", () => {
     };
     // Interactive: the transaction would have to stay open between round trips.
     await assert.rejects(t1.$transaction(async (tx) => tx.user.count()), refused);
-    // The children's statement needs the id the parent's statement returns.
+    // The INSERT needs the id the lookup of the connected row returns.
+    await assert.rejects(t1.post.create({ data: { title: "connected", author: { connect: { id: a.id } } } }), refused);
+    // The children's statement needs the id the parent's statement returns, and the include reaches
+    // another table, so the create is not one statement.
     await assert.rejects(
-      t1.user.create({ data: { email: `nested-${process.pid}@x`, name: "n", posts: { create: [{ title: "p" }] } } }),
+      t1.user.create({ data: { email: `nested-${process.pid}@x`, name: "n", posts: { create: [{ title: "p" }] } }, include: { tenant: true } }),
       refused,
     );
     // An upsert chooses between an update and a create by what it finds.
@@ -215,5 +218,19 @@ describe("neon-http adapter", () => {
     assert.equal(server.stats.requests, requestsBefore, "nothing reached the database");
     assert.equal(await t1.user.count(), users);
     assert.notEqual((await t1.user.findUnique({ where: { id: a.id } })).name, "one");
+  });
+
+  test("a nested create that is one statement runs over HTTP", async () => {
+    const schema = (await import("./support/corpus.mjs")).readTestFile(BLOG.schema);
+    const db = createClient({ schema, adapter, namespace: blog.namespace });
+    const t1 = db.$forTenant(1);
+    const requestsBefore = server.stats.requests;
+    const user = await t1.user.create({
+      data: { email: `one-statement-${process.pid}@x`, name: "n", posts: { create: [{ title: "p1" }, { title: "p2" }] } },
+      include: { posts: { orderBy: { id: "asc" } } },
+    });
+    assert.equal(server.stats.requests, requestsBefore + 1, "one request");
+    assert.deepEqual(user.posts.map((p) => [p.title, p.tenantId, p.authorId]), [["p1", 1, user.id], ["p2", 1, user.id]]);
+    assert.equal(user.tenantId, 1);
   });
 });
