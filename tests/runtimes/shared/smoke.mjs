@@ -1,9 +1,9 @@
 // What every runtime smoke app does for one request, given the `quarry` it imported: tenant-scoped
 // reads (a list with an include, a count) and a nested write (a user with two posts) through
-// Neon's WebSocket Pool, and the same reads through Neon's HTTP query function, where the nested
-// write must be refused (it needs a transaction held open). `smokePlanetScale` does the reads, the
-// nested write and an interactive transaction on MySQL through PlanetScale's HTTP driver, whose
-// session holds a transaction open across requests. The answer is JSON for the test to check.
+// Neon's WebSocket Pool, and the same reads through Neon's HTTP query function, where a nested
+// write that takes several statements must be refused (it needs a transaction held open).
+// `smokePlanetScale` does the reads, the nested write and an interactive transaction on MySQL
+// through PlanetScale's HTTP driver, whose session holds a transaction open across requests. The answer is JSON for the test to check.
 
 import { MYSQL_SCHEMA, SCHEMA } from "./schema.mjs";
 
@@ -38,7 +38,12 @@ export async function smoke({ quarry, adapters, neon, connectionString, params, 
   const http = createClient({ schema: SCHEMA, adapter: adapters.neonHttpAdapter(neon.neon(connectionString)), namespace: params.namespace });
   out.http = await reads(http, tenant);
   try {
-    await http.$forTenant(tenant).user.create({ data: { email: `http-${params.run}@x`, posts: { create: [{ title: "refused" }] } } });
+    // Its include reaches a relation of the created rows, so the create is not one statement: the
+    // posts' INSERT needs the id the user's INSERT returns, which HTTP cannot wait for in a transaction.
+    await http.$forTenant(tenant).user.create({
+      data: { email: `http-${params.run}@x`, posts: { create: [{ title: "refused" }] } },
+      include: { posts: { include: { author: true } } },
+    });
     out.http.nestedWrite = "ran";
   } catch (e) {
     out.http.nestedWrite = { name: e.name, code: e.code, message: e.message };
