@@ -34,28 +34,37 @@ function seconds(value: string, key: string): number {
   return n * 1000;
 }
 
-/** node-postgres's pool options for a Prisma-style PostgreSQL URL. */
-export function pgPoolConfig(url: string): Record<string, unknown> {
-  let parsed: URL;
+/** A connection string as a URL; one that is not is Q2005 at `url`. */
+function parseUrl(url: string): URL {
   try {
-    parsed = new URL(url);
+    return new URL(url);
   } catch {
     throw new QuarryValidationError("Q2005", "createClient: `url` is not a valid connection string", { path: "url" });
   }
+}
+
+/** Prisma's `connection_limit` parameter, when the URL has one: a positive integer. */
+function connectionLimit(q: URLSearchParams): number | undefined {
+  const limit = q.get("connection_limit");
+  if (limit === null) return undefined;
+  const n = Number(limit);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new QuarryValidationError("Q2005", "createClient: `url`: connection_limit must be a positive integer", { path: "url" });
+  }
+  return n;
+}
+
+/** node-postgres's pool options for a Prisma-style PostgreSQL URL. */
+export function pgPoolConfig(url: string): Record<string, unknown> {
+  const parsed = parseUrl(url);
   const q = parsed.searchParams;
   const config: Record<string, unknown> = {
     // The native engine's defaults: twice the cores plus one connections, 10 s to get one.
     max: availableParallelism() * 2 + 1,
     connectionTimeoutMillis: 10_000,
   };
-  const limit = q.get("connection_limit");
-  if (limit !== null) {
-    const n = Number(limit);
-    if (!Number.isInteger(n) || n <= 0) {
-      throw new QuarryValidationError("Q2005", "createClient: `url`: connection_limit must be a positive integer", { path: "url" });
-    }
-    config.max = n;
-  }
+  const limit = connectionLimit(q);
+  if (limit !== undefined) config.max = limit;
   // node-postgres has one timeout for waiting on the pool and for connecting: the longer of the two.
   const timeouts = (["pool_timeout", "connect_timeout"] as const).filter((k) => q.get(k) !== null).map((k) => seconds(q.get(k) as string, k));
   if (timeouts.length > 0) config.connectionTimeoutMillis = Math.max(...timeouts);
@@ -129,26 +138,15 @@ const MYSQL_PRISMA_ONLY = ["connection_limit", "connect_timeout", "pool_timeout"
 
 /** mysql2's pool options for a Prisma-style MySQL URL (`mysql://` or `mariadb://`). */
 export function mysqlPoolConfig(url: string): Record<string, unknown> {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new QuarryValidationError("Q2005", "createClient: `url` is not a valid connection string", { path: "url" });
-  }
+  const parsed = parseUrl(url);
   const q = parsed.searchParams;
   const config: Record<string, unknown> = {
     // Prisma's default for MySQL: twice the cores plus one connections.
     connectionLimit: availableParallelism() * 2 + 1,
     connectTimeout: 5_000,
   };
-  const limit = q.get("connection_limit");
-  if (limit !== null) {
-    const n = Number(limit);
-    if (!Number.isInteger(n) || n <= 0) {
-      throw new QuarryValidationError("Q2005", "createClient: `url`: connection_limit must be a positive integer", { path: "url" });
-    }
-    config.connectionLimit = n;
-  }
+  const limit = connectionLimit(q);
+  if (limit !== undefined) config.connectionLimit = limit;
   const connect = q.get("connect_timeout");
   if (connect !== null) config.connectTimeout = seconds(connect, "connect_timeout");
   // mysql2's pool waits for a free connection without a limit: `pool_timeout` is checked, not used.
