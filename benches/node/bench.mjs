@@ -15,7 +15,9 @@
 // start. For each concurrency level (requests in flight; every pool has `--pool` connections):
 // scenario after scenario, a warm-up, then rounds in which each implementation runs it for a
 // fixed time, implementations taking turns; the tables show the median ops/s over the rounds with
-// the ratios to both raw pg baselines, and the p50 / p99 latency of every request timed. The
+// the ratios to both raw pg baselines, the p50 / p99 latency of every request timed, and the CPU
+// time per request of this process (all threads: the addon's runtime too) and of the whole machine
+// (PostgreSQL included; on two cores saturated at 32 in flight, that is what bounds ops/s). The
 // machine's load average (1 minute) is printed with every scenario: on a shared machine the
 // figures mean little without it. Then cold start: a fresh Node process per run, from spawn to
 // its first result row, median.
@@ -278,9 +280,24 @@ function checkParams(name, compiled) {
   }
 }
 
+/** The machine's busy CPU time so far in µs, all cores (Linux's /proc/stat; undefined elsewhere). */
+function machineBusy() {
+  try {
+    const [, ...ticks] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).map(Number);
+    // user nice system idle iowait irq softirq steal: everything but idle and iowait, in USER_HZ (100/s).
+    const busy = ticks.slice(0, 8).reduce((a, b) => a + b, 0) - ticks[3] - ticks[4];
+    return busy * 10_000;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs `fn` for `ms` with `inFlight` calls in flight (each worker one call at a time); returns
- * ops/s and adds each call's latency to `lat`. */
-async function timeFor(ms, fn, lat = [], inFlight = 1) {
+ * ops/s and adds each call's latency to `lat`, and to `cpu` this process's CPU time (all its
+ * threads) and the whole machine's per call, in µs. */
+async function timeFor(ms, fn, lat = [], inFlight = 1, cpu = undefined) {
+  const cpu0 = process.cpuUsage();
+  const busy0 = machineBusy();
   let done = 0;
   const start = performance.now();
   const end = start + ms;
@@ -297,6 +314,12 @@ async function timeFor(ms, fn, lat = [], inFlight = 1) {
     }
   };
   await Promise.all(Array.from({ length: inFlight }, worker));
+  if (cpu) {
+    const used = process.cpuUsage(cpu0);
+    const busy1 = machineBusy();
+    cpu.process.push((used.user + used.system) / done);
+    if (busy0 !== undefined && busy1 !== undefined) cpu.machine.push((busy1 - busy0) / done);
+  }
   return (done / (last - start)) * 1000;
 }
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -385,6 +408,7 @@ async function main() {
   for (const inFlight of LEVELS) {
     const results = Object.fromEntries(SCENARIOS.map((s) => [s, Object.fromEntries(kinds.map((k) => [k, []]))]));
     const latencies = Object.fromEntries(SCENARIOS.map((s) => [s, Object.fromEntries(kinds.map((k) => [k, []]))]));
+    const cpus = Object.fromEntries(SCENARIOS.map((s) => [s, Object.fromEntries(kinds.map((k) => [k, { process: [], machine: [] }]))]));
     const loads = {};
     // One scenario at a time, all its rounds before the next: the writes (d, e) add posts and
     // users, which would otherwise grow what the reads before them (c_include, f_aggregate) return
@@ -403,7 +427,7 @@ async function main() {
       for (const k of kinds) await timeFor(Math.min(300, MS), () => runners[k](name, counters[k]++), [], inFlight); // warm-up
       for (let round = 0; round < ROUNDS; round++) {
         const order = round % 2 ? [...kinds].reverse() : kinds;
-        for (const k of order) results[name][k].push(await timeFor(MS, () => runners[k](name, counters[k]++), latencies[name][k], inFlight));
+        for (const k of order) results[name][k].push(await timeFor(MS, () => runners[k](name, counters[k]++), latencies[name][k], inFlight, cpus[name][k]));
       }
       loads[name] = `${before}–${load()}`;
       process.stderr.write(`${inFlight} in flight: ${name} done\n`);
@@ -429,6 +453,16 @@ async function main() {
       const cells = kinds.map((k) => {
         const sorted = latencies[name][k].sort((a, b) => a - b);
         return `${percentile(sorted, 50).toFixed(2)} / ${percentile(sorted, 99).toFixed(2)}`;
+      });
+      console.log(`| ${name} | ${cells.join(" | ")} |`);
+    }
+    console.log(`\n${inFlight} in flight: CPU time per request in µs, median of the rounds: this Node process (all its threads) / the whole machine (PostgreSQL included)\n`);
+    console.log(`| scenario | ${kinds.join(" | ")} |`);
+    console.log(`|---|${kinds.map(() => "---").join("|")}|`);
+    for (const name of SCENARIOS) {
+      const cells = kinds.map((k) => {
+        const { process: p, machine: m } = cpus[name][k];
+        return `${median(p).toFixed(0)} / ${m.length ? median(m).toFixed(0) : "–"}`;
       });
       console.log(`| ${name} | ${cells.join(" | ")} |`);
     }
