@@ -20,11 +20,13 @@ const pool = new pg.Pool({ connectionString: URL_, max: 4 });
 const open = (path) => new (require(path).QuarryEngine)(schema, JSON.stringify({ namespace: ns }), `${URL_}?connection_limit=4&sslmode=disable`, false);
 const engines = { before: open(process.env.QUARRY_NATIVE_BEFORE ?? bundledAddonPath()), after: open(bundledAddonPath()) };
 const scenarios = {
+  a_findUnique: { model: "User", action: "findUnique", args: { where: { id: 11 } } },
+  b_findMany20: { model: "Post", action: "findMany", args: { where: { published: true }, orderBy: { createdAt: "desc" }, take: 20 } },
   c_include: { model: "User", action: "findMany", args: { take: 20, include: { posts: true } } },
   f_aggregate: { model: "Post", action: "groupBy", args: { by: ["authorId"], _sum: { views: true } } },
 };
 /** The parameters of each scenario's statement, in the engine's order. */
-const values = { c_include: [20, 1], f_aggregate: [1] };
+const values = { a_findUnique: [11, 1], b_findMany20: [true, 20, 1], c_include: [20, 1], f_aggregate: [1] };
 for (const name of only.split(",")) {
   const envelope = JSON.stringify({ request: scenarios[name], tenant: 1 });
   const [{ sql: text }] = JSON.parse(engines.after.compile(envelope)).statements;
@@ -48,7 +50,7 @@ for (const name of only.split(",")) {
     }
   }
   const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-  const cells = Object.keys(impls).map((k) => `${k} ${med(wall[k]).toFixed(2)} ms wall, ${med(cpu[k]).toFixed(2)} ms CPU`);
+  const cells = Object.keys(impls).map((k) => `${k} ${med(wall[k]).toFixed(3)} ms wall, ${med(cpu[k]).toFixed(3)} ms CPU`);
   console.log(`${name} (load ${loadavg()[0].toFixed(1)}): ${cells.join("; ")}`);
 }
 await Promise.all(Object.values(engines).map((e) => e.close()));

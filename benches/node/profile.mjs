@@ -1,30 +1,67 @@
-// Runs one scenario of the Node bench on one implementation in a loop, for a profiler:
-//   perf record -g node --perf-basic-prof benches/node/profile.mjs c_include native 3000
-//   node --cpu-prof benches/node/profile.mjs c_include native 3000
-// (after `node benches/node/bench.mjs` has created and seeded its schema).
+// Runs one scenario of the Node bench on one implementation in a loop, for a profiler, with
+// `inFlight` requests in flight (default 1), and prints ops/s and the process's CPU time per
+// request (all its threads):
+//   perf record -g node --perf-basic-prof benches/node/profile.mjs c_include native 3000 [inFlight]
+//   node --cpu-prof benches/node/profile.mjs c_include wasm 3000 32
+// (kinds: native, wasm, and pg: node-postgres running the engine's statement, for the reads)
+// (after `node benches/node/bench.mjs` has created and seeded its schema; d_create and
+// e_nestedCreate write to it).
 import pg from "pg";
 import { readFileSync } from "node:fs";
 import { createClient } from "quarry";
 import { pgAdapter } from "quarry/adapters/pg";
 
-const [scenario = "c_include", kind = "native", n = "3000"] = process.argv.slice(2);
+const [scenario = "c_include", kind = "native", n = "3000", inFlight = "1"] = process.argv.slice(2);
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const schema = readFileSync(new URL("../../tests/fixtures/schemas/bench.prisma", import.meta.url), "utf8");
 const namespace = "quarry_bench_node";
-const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 });
+const POOL = Number(inFlight) > 1 ? 10 : 4;
+const pool = new pg.Pool({ connectionString: DATABASE_URL, max: POOL });
+// "pg": raw node-postgres running the engine's statement for the same request (reads only),
+// named prepared statements, for comparison.
 const db =
   kind === "native"
-    ? createClient({ schema, url: `${DATABASE_URL}?connection_limit=4&sslmode=disable`, namespace })
+    ? createClient({ schema, url: `${DATABASE_URL}?connection_limit=${POOL}&sslmode=disable`, namespace })
     : createClient({ schema, adapter: pgAdapter(pool), namespace });
 const t = db.$forTenant(1);
 const requests = {
   a_findUnique: (i) => t.user.findUnique({ where: { id: 1 + 10 * (i % 100) } }),
   b_findMany20: () => t.post.findMany({ where: { published: true }, orderBy: { createdAt: "desc" }, take: 20 }),
   c_include: () => t.user.findMany({ take: 20, include: { posts: true } }),
+  d_create: (i) => t.post.create({ data: { authorId: 1 + 10 * (i % 100), title: `Profile post ${i}` } }),
+  e_nestedCreate: (i) =>
+    t.user.create({
+      data: { email: `profile-${process.pid}-${i}@example.com`, name: "Bench", posts: { create: [{ title: "First" }, { title: "Second" }] } },
+      include: { posts: true },
+    }),
   f_aggregate: () => t.post.groupBy({ by: ["authorId"], _sum: { views: true } }),
 };
+const statements = new Map();
+/** The engine's statement for request `i`, run by node-postgres (`a_findUnique` varies its id). */
+function raw(i) {
+  const key = scenario === "a_findUnique" ? i % 100 : 0;
+  let s = statements.get(key);
+  if (s === undefined) {
+    const [{ sql, params }] = t.$compile(requests[scenario](i)).statements;
+    s = { name: `profile_${scenario}_${key}`, text: sql, values: params };
+    statements.set(key, s);
+  }
+  return pool.query(s);
+}
+if (kind === "pg" && !["a_findUnique", "b_findMany20", "c_include", "f_aggregate"].includes(scenario)) throw new Error("pg runs the reads only");
+const run = kind === "pg" ? raw : requests[scenario];
+let next = 0;
+const worker = async () => {
+  while (next < Number(n)) await run(next++);
+};
+const cpu0 = process.cpuUsage();
 const start = performance.now();
-for (let i = 0; i < Number(n); i++) await requests[scenario](i);
-console.log(`${scenario} on ${kind}: ${((Number(n) / (performance.now() - start)) * 1000).toFixed(0)} ops/s`);
+await Promise.all(Array.from({ length: Number(inFlight) }, worker));
+const wall = performance.now() - start;
+const cpu = process.cpuUsage(cpu0);
+console.log(
+  `${scenario} on ${kind}, ${inFlight} in flight: ${((Number(n) / wall) * 1000).toFixed(0)} ops/s, ` +
+    `process CPU ${((cpu.user + cpu.system) / Number(n)).toFixed(1)} µs per request (${(cpu.system / Number(n)).toFixed(1)} in the kernel)`,
+);
 if (kind === "native") await db.$disconnect();
 await pool.end();
