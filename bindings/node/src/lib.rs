@@ -4,9 +4,9 @@
 //! URL). Envelopes and results cross as JSON text, exactly as in the WebAssembly binding, so the
 //! TypeScript client treats both engines alike.
 //!
-//! Asynchronous calls are `async fn`s on napi's Tokio runtime and return promises. An engine
-//! error rejects with an `Error` whose message is the JSON text of `{ code, message, meta }`; a
-//! panic is caught at this boundary and rejects the same way with `Q9001` and `meta.panic`.
+//! Asynchronous calls are `async fn`s on the addon's Tokio runtime ([`init`]: one worker thread
+//! by default) and return promises. An engine error rejects with an `Error` whose message is the
+//! JSON text of `{ code, message, meta }`; a panic is caught at this boundary and rejects the same way with `Q9001` and `meta.panic`.
 //! Statements are recorded for query log events ([`log`]) when the client asks for them.
 
 mod log;
@@ -79,6 +79,28 @@ fn settle_sync(call: impl FnOnce() -> std::result::Result<Json, EngineError>) ->
         Ok(Ok(v)) => Ok(v.to_string()),
         Ok(Err(e)) => Err(js_error(&e)),
         Err(payload) => Err(js_error(&panic_error(&*payload))),
+    }
+}
+
+/// Tokio worker threads when `QUARRY_NATIVE_THREADS` does not say otherwise.
+const DEFAULT_THREADS: usize = 1;
+
+/// The addon's Tokio runtime: one worker thread unless `QUARRY_NATIVE_THREADS` (1–64) asks for
+/// more. Every request's task and the connections' tasks then run on one thread, so a request
+/// wakes that thread once from Node's and nothing else; with a worker per core, the request's task
+/// and its connection's task land on different workers and each round trip wakes both (measured in
+/// the README). Node runs JavaScript on one thread, so one worker keeps pace with it. If the
+/// runtime cannot be built, napi-rs's default runtime is used.
+#[napi_derive::module_init]
+fn init() {
+    let threads = std::env::var("QUARRY_NATIVE_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| (1..=64).contains(n))
+        .unwrap_or(DEFAULT_THREADS);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).thread_name("quarry-worker").enable_all().build();
+    if let Ok(rt) = runtime {
+        napi::bindgen_prelude::create_custom_tokio_runtime(rt);
     }
 }
 

@@ -95,6 +95,27 @@ describe("native addon", () => {
     assert.equal(n, 0);
   });
 
+  check("the addon's requests run on one worker thread, or as many as QUARRY_NATIVE_THREADS says", async () => {
+    // Counts the process's threads named by the addon's runtime after requests in flight together
+    // (Linux names threads in /proc; elsewhere the check has nothing to read).
+    if (process.platform !== "linux") return;
+    const code = `
+      import { createClient } from "quarry";
+      import { readFileSync, readdirSync } from "node:fs";
+      const schema = readFileSync("tests/corpus/schemas/store.prisma", "utf8");
+      const db = createClient({ schema, url: ${JSON.stringify(withParams(DATABASE_URL, "connection_limit=4"))}, namespace: ${JSON.stringify(store.namespace)} });
+      const counts = await Promise.all(Array.from({ length: 16 }, () => db.account.count()));
+      const names = readdirSync("/proc/self/task").map((t) => readFileSync("/proc/self/task/" + t + "/comm", "utf8").trim());
+      console.log(JSON.stringify({ workers: names.filter((n) => n === "quarry-worker").length, counted: counts.every((n) => n > 0) }));
+      await db.$disconnect();
+    `;
+    for (const [env, workers] of [[{}, 1], [{ QUARRY_NATIVE_THREADS: "3" }, 3], [{ QUARRY_NATIVE_THREADS: "none" }, 1]]) {
+      const child = await runChild(code, { QUARRY_NATIVE_THREADS: "", ...env }, 10000);
+      assert.equal(child.code, 0, child.stderr);
+      assert.deepEqual(JSON.parse(child.stdout.trim().split("\n").pop()), { workers, counted: true }, JSON.stringify(env));
+    }
+  });
+
   check("$disconnect in this process closes the client's connections", async () => {
     const app = `quarry_close_${process.pid}`;
     const db = store.client({ url: withParams(DATABASE_URL, `application_name=${app}&connection_limit=2`) });
