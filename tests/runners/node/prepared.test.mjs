@@ -2,6 +2,7 @@
 // PostgreSQL: a recurring text is parsed once per connection and reused (read from
 // pg_prepared_statements on that connection), one-off and parameterless texts stay unnamed, the
 // number of names is bounded, a plan whose result type changed under it (ALTER TABLE) runs again,
+// a statement the server refuses keeps its connection (and what was prepared on it) in the pool,
 // a lost connection prepares anew, and PgBouncer in transaction mode (which does not keep
 // prepared statements before 1.21) works with `pgbouncer=true` and survives without it.
 
