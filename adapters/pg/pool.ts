@@ -171,18 +171,57 @@ function send(target: PgLikePool | PgLikeClient, q: SqlQuery, name: string | und
   );
 }
 
+/**
+ * Whether a statement's failure leaves its connection as it was before the statement: an error
+ * the server reported for the statement (severity ERROR, not FATAL or PANIC, which end the
+ * session), for a statement sent with parameters (the extended protocol: one statement, which
+ * cannot leave a transaction open behind it), while the client saw no error of its own.
+ */
+function statementOnly(q: SqlQuery, e: unknown, broken: Error | undefined): boolean {
+  return broken === undefined && q.args.length > 0 && (e as { severity?: unknown } | null)?.severity === "ERROR";
+}
+
+/**
+ * A statement outside a transaction, on a client of the pool held for it. `pool.query` would
+ * destroy the client after any failure, a unique violation included, and with it the
+ * connection and the statements prepared on it; a failure of the statement alone gives the
+ * client back instead, and anything else (a lost connection, a fatal error) still discards it.
+ */
 async function run(pool: PgLikePool, q: SqlQuery, statements: StatementNames): Promise<ArrayResult> {
-  const name = statements.name(q);
+  let client: PgLikeClient;
   try {
-    return (await send(pool, q, name)) as ArrayResult;
-  } catch (e) {
-    // `pool.query` waits for a client first: its timeout is the pool's.
-    if (name === undefined || !statements.failed(q.sql, name, e)) throw connectError(e, pool);
-  }
-  try {
-    return (await send(pool, q, undefined)) as ArrayResult;
+    client = await pool.connect();
   } catch (e) {
     throw connectError(e, pool);
+  }
+  let broken: Error | undefined;
+  const onError = (e: Error) => {
+    broken ??= e;
+  };
+  client.on?.("error", onError);
+  const release = (e?: unknown) => {
+    client.removeListener?.("error", onError);
+    client.release(e === undefined || statementOnly(q, e, broken) ? undefined : (broken ?? (e instanceof Error ? e : true)));
+  };
+  const name = statements.name(q);
+  try {
+    const res = (await send(client, q, name)) as ArrayResult;
+    release();
+    return res;
+  } catch (e) {
+    if (name === undefined || broken || !statements.failed(q.sql, name, e)) {
+      release(e);
+      throw postgresError(e);
+    }
+  }
+  // The name's own failure (nothing ran): once more unnamed, on the same connection.
+  try {
+    const res = (await send(client, q, undefined)) as ArrayResult;
+    release();
+    return res;
+  } catch (e) {
+    release(e);
+    throw postgresError(e);
   }
 }
 

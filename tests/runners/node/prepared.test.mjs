@@ -2,6 +2,7 @@
 // PostgreSQL: a recurring text is parsed once per connection and reused (read from
 // pg_prepared_statements on that connection), one-off and parameterless texts stay unnamed, the
 // number of names is bounded, a plan whose result type changed under it (ALTER TABLE) runs again,
+// a statement the server refuses keeps its connection (and what was prepared on it) in the pool,
 // a lost connection prepares anew, and PgBouncer in transaction mode (which does not keep
 // prepared statements before 1.21) works with `pgbouncer=true` and survives without it.
 
@@ -76,6 +77,37 @@ for (const [kind, { pool: makePool, adapter: makeAdapter }] of Object.entries(ki
       assert.deepEqual((await tx.queryRaw(q(sql, [9]))).rows, [["10"]]);
       await tx.commit();
       assert.equal((await prepared(pool))[0].runs, 5);
+    });
+
+    test("a statement the server refuses leaves its connection, and what it prepared, in the pool", async () => {
+      const pool = onePool();
+      const adapter = makeAdapter(pool);
+      const pid = q("SELECT pg_backend_pid() AS pid, $1::int AS n", [1]);
+      const [[first]] = (await adapter.queryRaw(pid)).rows;
+      await adapter.queryRaw(pid);
+      assert.equal((await prepared(pool)).length, 1);
+      // Errors the server reports for the statement alone: a division by zero, a unique violation,
+      // a failed cast, a statement timeout; each leaves the connection ready for the next.
+      await pool.query(`CREATE TEMPORARY TABLE "${table}_u" (id int PRIMARY KEY)`);
+      const failing = [
+        [q("SELECT 1 / $1::int AS n", [0]), "22012"],
+        [q(`INSERT INTO "${table}_u" VALUES ($1), ($1)`, [1]), "23505"],
+        [q("SELECT $1::text::int AS n", ["x"]), "22P02"],
+        [q("SELECT pg_sleep($1)", [1]), "57014"],
+      ];
+      for (const [query, code] of failing) {
+        if (code === "57014") await pool.query("SET statement_timeout = 50");
+        await assert.rejects(adapter.queryRaw(query), (e) => e.cause?.originalCode === code || e.cause?.code === code || String(e.message).includes(code));
+        await pool.query("RESET statement_timeout");
+        const [[after]] = (await adapter.queryRaw(pid)).rows;
+        assert.equal(after, first, `the connection was kept after ${code}`);
+      }
+      const statements = (await prepared(pool)).map((s) => s.statement);
+      assert.ok(statements.includes(pid.sql), "the named statement is still prepared on it");
+      // A connection the server ends is still thrown away, and the next statement gets another.
+      await assert.rejects(adapter.queryRaw(q("SELECT pg_sleep($1) FROM (SELECT pg_terminate_backend(pg_backend_pid())) s", [0])));
+      const [[next]] = (await adapter.queryRaw(pid)).rows;
+      assert.notEqual(next, first);
     });
 
     test("texts without parameters keep the simple protocol and are never named", async () => {
