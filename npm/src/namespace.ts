@@ -18,7 +18,7 @@ export function clientNamespace(options: { namespace?: string; url?: string }): 
   if (options.namespace !== undefined && fromUrl !== undefined && options.namespace !== fromUrl) {
     throw new QuarryValidationError(
       "Q2009",
-      `createClient: \`namespace\` ("${options.namespace}") and ?schema= in the URL ("${fromUrl}") name different PostgreSQL schemas; give one of them`,
+      `createClient: \`namespace\` ("${options.namespace}") and ?schema= in the URL ("${fromUrl}") name different schemas; give one of them`,
       { path: "namespace" },
     );
   }
