@@ -174,9 +174,13 @@ class Core {
     this.#owned = owned;
     this.description = this.engine.describe();
     this.models = this.description.models;
-    this.logger.message("info", ready(this.models.length));
-    // On the next tick, so that `$on("warn", ...)` right after createClient hears them.
-    queueMicrotask(() => this.description.warnings.forEach((w) => this.warn(w)));
+    // On the next tick, so that `$on("info", ...)` and `$on("warn", ...)` right after
+    // createClient hear them.
+    const message = ready(this.models.length);
+    queueMicrotask(() => {
+      this.logger.message("info", message);
+      this.description.warnings.forEach((w) => this.warn(w));
+    });
     // RLS mode asks the database once whether the role is subject to the policies at all.
     if (options.rls) {
       this.engine.warnings().then(

@@ -177,6 +177,14 @@ for (const backendName of ["pglite", "pg", "neon", "native"]) {
       assert.ok(lines.some((l) => /^quarry:query SELECT COUNT\(\*\) .* \(0 params, [\d.]+ ms\)$/.test(l)), lines.join("\n"));
     });
 
+    check("the ready message reaches an info listener added right after createClient", async () => {
+      const infos = [];
+      const db = store.client({ log: [{ level: "info", emit: "event" }] });
+      db.$on("info", (e) => infos.push(e.message));
+      await db.profile.count();
+      assert.equal(infos.filter((m) => /^Quarry engine \((WebAssembly|native)\) ready/.test(m)).length, 1, JSON.stringify(infos));
+    });
+
     check("batch transactions are all or nothing", async () => {
       const before = await db.category.count();
       await assert.rejects(
