@@ -303,7 +303,8 @@ function numberClass(n: number): string {
  * lengths, `null`, booleans, `$type` tags — with each string and number replaced by a class
  * letter and pushed onto `leaves`, in the order the engine's plan cache numbers them (document
  * order). `undefined` where the text would not follow from this walk exactly (an `undefined` or
- * function in a list, a number that is not finite, an object that is not plain, a bigint) or the
+ * function in a list, a number that is not finite, an object that is not plain or has `toJSON`,
+ * a bigint) or the
  * cache would not keep the request (too many leaves, too deep).
  */
 function structure(v: unknown, leaves: (string | number)[], depth: number, tag: boolean): string | undefined {
@@ -321,6 +322,8 @@ function structure(v: unknown, leaves: (string | number)[], depth: number, tag: 
       return v ? "t" : "f";
     case "object": {
       if (v === null) return "n";
+      // JSON.stringify would write what toJSON returns instead.
+      if (typeof (v as { toJSON?: unknown }).toJSON === "function") return undefined;
       let out: string;
       if (Array.isArray(v)) {
         out = "[";

@@ -150,3 +150,21 @@ test("handles end with the module instance that gave them", async () => {
   await reads(2);
   assert.equal(engine.handleReads, 4, "the fresh instance gave a handle of its own, which the next two used");
 });
+
+test("a document JSON writes otherwise than it looks is never served by a handle", async () => {
+  const suite = loadSuites().find((s) => s.name === "blog_read_tenant");
+  const schema = readTestFile(suite.schema);
+  const namespace = `qd_tojson_${process.pid}_${Date.now() % 100000}`;
+  const engine = new Engine(schema, { namespace }, backend.adapter);
+  const viaModule = new Engine(schema, { namespace }, backend.adapter, { direct: false });
+  await prepareNamespace(backend.adapter, engine.ddl(), namespace, suite.seed ? readTestFile(suite.seed) : undefined);
+  created.push(namespace);
+  // Two filters of one look whose JSON differs (toJSON), then keys JSON leaves out (undefined).
+  const where = [{ toJSON: () => ({ id: 2 }) }, { toJSON: () => ({ title: { contains: "Alice" } }) }, { id: 3, title: undefined }, { id: 4 }];
+  for (const w of [...where, ...where]) {
+    const envelope = { request: { model: "Post", action: "findMany", args: { where: w, select: { id: true }, orderBy: { id: "asc" } } }, tenant: 1 };
+    assert.deepStrictEqual(await outcome(engine, envelope), await outcome(viaModule, envelope), JSON.stringify(envelope));
+  }
+  // Only the plain filters (`{ id }`, with or without an undefined key: one structure) took handles.
+  assert.equal(engine.handleReads, 3);
+});
