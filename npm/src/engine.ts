@@ -304,8 +304,7 @@ function numberClass(n: number): string {
  * letter and pushed onto `leaves`, in the order the engine's plan cache numbers them (document
  * order). `undefined` where the text would not follow from this walk exactly (an `undefined` or
  * function in a list, a number that is not finite, an object that is not plain or has `toJSON`,
- * a bigint) or the
- * cache would not keep the request (too many leaves, too deep).
+ * a bigint) or the cache would not keep the request (too many leaves, too deep).
  */
 function structure(v: unknown, leaves: (string | number)[], depth: number, tag: boolean): string | undefined {
   if (depth > MAX_NESTING) return undefined;
@@ -488,7 +487,10 @@ export class Engine implements QueryEngine {
   }
 
   request(envelope: unknown): Promise<unknown> {
-    if (!this.#direct) return this.#run((e) => e.request(JSON.stringify(envelope)));
+    if (!this.#direct) {
+      const text = JSON.stringify(envelope);
+      return this.#run((e) => e.request(text));
+    }
     const h = this.#handles ? handleKey(envelope) : undefined;
     let text: string;
     let direct: [unknown, string, number?, Uint32Array?] | undefined;
