@@ -127,6 +127,44 @@ struct ShapeInfo {
 struct Inner {
     shapes: LruCache<String, Arc<ShapeInfo>>,
     plans: LruCache<String, Arc<Template>>,
+    handles: Handles,
+}
+
+/// The handles given out, the newest `capacity` of them: handle `id` sits at `id % capacity`.
+struct Handles {
+    slots: Vec<Option<(u32, Arc<Handle>)>>,
+    next: u32,
+}
+
+impl std::fmt::Debug for Handles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} handles", self.next)
+    }
+}
+
+/// A cached plan kept for a caller that sends only the next request's leaves
+/// ([`PlanCache::by_handle`]), with what of the shape's key those leaves must match.
+struct Handle {
+    template: Arc<Template>,
+    /// What the cache knew of the shape, under the shape's key, and the plan's key: the cache
+    /// must still have both for the handle to serve.
+    info: Arc<ShapeInfo>,
+    shape: String,
+    key: String,
+    classes: Vec<char>,
+    groups: Vec<usize>,
+    /// Per leaf: its value when it is fixed (part of the plan's key).
+    fixed: Vec<Option<Json>>,
+    /// The tenant when the plan depends on it.
+    tenant: Option<Value>,
+}
+
+/// A handle made for a request ([`PlanCache::get_or_plan_kept`]): its id, and which leaves are
+/// fixed (a request with other values there needs another handle).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Kept {
+    pub id: u32,
+    pub fixed: Vec<u32>,
 }
 
 /// Counters, for tests and benchmarks.
@@ -163,24 +201,40 @@ impl<'a> Doc<'a> {
         if !skeleton(request, &mut doc, false, 0) {
             return None;
         }
-        let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-        if let TenantContext::Tenant(t) = ctx {
-            seen.insert(norm(&t.to_json()), TENANT_GROUP);
-        }
+        doc.groups = groups(&doc.leaves, ctx);
         doc.shape.push('|');
-        for (i, leaf) in doc.leaves.iter().enumerate() {
-            let g = *seen.entry(norm(leaf)).or_insert(i);
-            if g != i {
-                if g == TENANT_GROUP {
-                    let _ = write!(doc.shape, "{i}=T;");
-                } else {
-                    let _ = write!(doc.shape, "{i}={g};");
-                }
+        for (i, g) in doc.groups.iter().enumerate() {
+            if *g == TENANT_GROUP {
+                let _ = write!(doc.shape, "{i}=T;");
+            } else if *g != i {
+                let _ = write!(doc.shape, "{i}={g};");
             }
-            doc.groups.push(g);
         }
         Some(doc)
     }
+}
+
+/// For each leaf, the group of leaves that may be equal to it (see [`norm`]): the index of the
+/// group's first leaf, or [`TENANT_GROUP`] when it may equal the tenant.
+fn groups(leaves: &[&Json], ctx: &TenantContext) -> Vec<usize> {
+    let tenant = match ctx {
+        TenantContext::Tenant(t) => Some(norm(&t.to_json())),
+        _ => None,
+    };
+    // At most MAX_LEAVES of them: comparing each with those before is cheaper than hashing.
+    let norms: Vec<String> = leaves.iter().map(|l| norm(l)).collect();
+    let mut out: Vec<usize> = Vec::with_capacity(norms.len());
+    for (i, n) in norms.iter().enumerate() {
+        let g = if tenant.as_ref() == Some(n) { TENANT_GROUP } else { norms[..i].iter().position(|m| m == n).map_or(i, |j| out[j]) };
+        out.push(g);
+    }
+    out
+}
+
+/// Whether two leaves are written alike (as [`plan_key`] writes fixed leaves): equal, and for
+/// numbers of the same bits (`0.0` and `-0.0` are equal but written differently).
+fn same_text(a: &Json, b: &Json) -> bool {
+    a == b && a.as_f64().map(f64::to_bits) == b.as_f64().map(f64::to_bits)
 }
 
 /// Whether a string could read as a number or a date (they start with a digit, a sign or a
@@ -209,7 +263,11 @@ impl PlanCache {
     pub fn new(capacity: usize) -> Option<PlanCache> {
         let cap = NonZeroUsize::new(capacity)?;
         Some(PlanCache {
-            inner: Mutex::new(Inner { shapes: LruCache::new(cap), plans: LruCache::new(cap) }),
+            inner: Mutex::new(Inner {
+                shapes: LruCache::new(cap),
+                plans: LruCache::new(cap),
+                handles: Handles { slots: (0..capacity).map(|_| None).collect(), next: 0 },
+            }),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         })
@@ -224,6 +282,18 @@ impl PlanCache {
     /// `plan` (and, when the shape can be cached, probed and kept). `plan` is the uncached
     /// pipeline; its errors are returned as they are and never cached.
     pub fn get_or_plan(&self, request: &Json, ctx: &TenantContext, plan: impl Fn(&Json, &TenantContext) -> Result<Plan>) -> Result<Prepared> {
+        self.get_or_plan_kept(request, ctx, &plan, None)
+    }
+
+    /// [`PlanCache::get_or_plan`], and with `keep` a handle for the cached plan this request's
+    /// shape has, put there (see [`PlanCache::by_handle`]); none when the shape is not cached.
+    pub fn get_or_plan_kept(
+        &self,
+        request: &Json,
+        ctx: &TenantContext,
+        plan: &dyn Fn(&Json, &TenantContext) -> Result<Plan>,
+        keep: Option<&mut Option<Kept>>,
+    ) -> Result<Prepared> {
         let Some(ctx_key) = context_key(ctx) else { return plan(request, ctx).map(Prepared::Plan) };
         let Some(doc) = Doc::new(request, ctx, ctx_key) else { return plan(request, ctx).map(Prepared::Plan) };
         let info = self.inner.lock().ok().and_then(|mut i| i.shapes.get(&doc.shape).cloned());
@@ -238,6 +308,9 @@ impl PlanCache {
             {
                 self.hits.fetch_add(1, Ordering::Relaxed);
                 info.hits.fetch_add(1, Ordering::Relaxed);
+                if let Some(kept) = keep {
+                    *kept = self.keep(&doc, info, key, &t, ctx);
+                }
                 return Ok(Prepared::Cached(Instance { template: t, bound }));
             }
         }
@@ -251,7 +324,7 @@ impl PlanCache {
                 return Ok(Prepared::Plan(made));
             }
         }
-        match probe(request, ctx, &doc, &made, &plan) {
+        match probe(request, ctx, &doc, &made, plan) {
             Some((template, fixed, tenant_fixed)) => {
                 let info = ShapeInfo { fixed, tenant_fixed, cacheable: true, misses: AtomicU64::new(0), hits: AtomicU64::new(0) };
                 let key = plan_key(&doc, &info, ctx);
@@ -259,14 +332,97 @@ impl PlanCache {
                 let (m, h) = old.map_or((1, 0), |o| (o.misses.load(Ordering::Relaxed).max(1), o.hits.load(Ordering::Relaxed)));
                 info.misses.store(m, Ordering::Relaxed);
                 info.hits.store(h, Ordering::Relaxed);
+                let (template, info) = (Arc::new(template), Arc::new(info));
+                if let Some(kept) = keep {
+                    *kept = self.keep(&doc, &info, key.clone(), &template, ctx);
+                }
                 if let Ok(mut inner) = self.inner.lock() {
-                    inner.shapes.put(doc.shape.clone(), Arc::new(info));
-                    inner.plans.put(key, Arc::new(template));
+                    inner.shapes.put(doc.shape.clone(), info);
+                    inner.plans.put(key, template);
                 }
             }
             None => self.set_shape(&doc.shape, ShapeInfo { cacheable: false, ..shape_info(&doc, true) }),
         }
         Ok(Prepared::Plan(made))
+    }
+
+    /// A new handle for `template`, the cached plan of `doc`'s shape under `key`.
+    fn keep(&self, doc: &Doc, info: &Arc<ShapeInfo>, key: String, template: &Arc<Template>, ctx: &TenantContext) -> Option<Kept> {
+        let classes = doc.leaves.iter().map(|l| class(l)).collect::<Option<Vec<char>>>()?;
+        let fixed: Vec<Option<Json>> = doc.leaves.iter().zip(&info.fixed).map(|(l, f)| f.then(|| (*l).clone())).collect();
+        let tenant = match ctx {
+            TenantContext::Tenant(v) if info.tenant_fixed => Some(v.clone()),
+            _ => None,
+        };
+        let handle = Handle {
+            template: Arc::clone(template),
+            info: Arc::clone(info),
+            shape: doc.shape.clone(),
+            key,
+            classes,
+            groups: doc.groups.clone(),
+            fixed,
+            tenant,
+        };
+        let fixed = handle.fixed.iter().enumerate().filter_map(|(i, f)| f.as_ref().map(|_| i as u32)).collect();
+        let mut inner = self.inner.lock().ok()?;
+        // Ids are never reused: a caller's old id must never name another shape's handle.
+        let handles = &mut inner.handles;
+        let id = handles.next;
+        handles.next = id.checked_add(1)?;
+        let n = handles.slots.len();
+        *handles.slots.get_mut(id as usize % n)? = Some((id, Arc::new(handle)));
+        Some(Kept { id, fixed })
+    }
+
+    /// A request of a kept shape given by its handle: its strings and numbers in document order
+    /// (`leaves`, as the shape numbers them) and its tenant context, the rest of the document
+    /// being the handle's by the caller's word. The leaves must have the classes, equalities (to
+    /// each other and to this tenant) and fixed values of the handle's shape, the context its
+    /// kind, and the plan must still be the one the cache keeps for them; then the request's
+    /// values (and its own tenant) are bound into it, exactly as [`PlanCache::get_or_plan`]
+    /// would. `None` for anything else: the caller sends the whole document.
+    pub fn by_handle(&self, id: u32, leaves: &[Json], ctx: &TenantContext) -> Option<Instance> {
+        let handle = {
+            let inner = self.inner.lock().ok()?;
+            let slots = &inner.handles.slots;
+            match slots.get(id as usize % slots.len().max(1))? {
+                Some((i, h)) if *i == id => Arc::clone(h),
+                _ => return None,
+            }
+        };
+        // The context's key begins the shape's (the keys are prefix-free).
+        if !handle.shape.starts_with(&context_key(ctx)?) || leaves.len() != handle.classes.len() {
+            return None;
+        }
+        let leaves: Vec<&Json> = leaves.iter().collect();
+        for ((leaf, c), fixed) in leaves.iter().zip(&handle.classes).zip(&handle.fixed) {
+            if class(leaf) != Some(*c) || fixed.as_ref().is_some_and(|f| !same_text(f, leaf)) {
+                return None;
+            }
+        }
+        if groups(&leaves, ctx) != handle.groups {
+            return None;
+        }
+        if let Some(t) = &handle.tenant
+            && !matches!(ctx, TenantContext::Tenant(v) if v == t)
+        {
+            return None;
+        }
+        // What the cache knows of the shape, and the plan it keeps for these values, must still be
+        // the handle's.
+        {
+            let mut inner = self.inner.lock().ok()?;
+            if !inner.shapes.get(&handle.shape).is_some_and(|i| Arc::ptr_eq(i, &handle.info))
+                || !inner.plans.get(&handle.key).is_some_and(|t| Arc::ptr_eq(t, &handle.template))
+            {
+                return None;
+            }
+        }
+        let bound = instantiate(&handle.template, &leaves, ctx)?;
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        handle.info.hits.fetch_add(1, Ordering::Relaxed);
+        Some(Instance { template: Arc::clone(&handle.template), bound })
     }
 
     fn set_shape(&self, shape: &str, info: ShapeInfo) {

@@ -36,7 +36,7 @@ pub fn describe(schema: &Schema, plan: &Plan, text: &str, params: &[Param]) -> O
     if *var != plan.output.var {
         return None;
     }
-    let values = params.iter().map(|p| if let Param::Value(v) = p { Some(v.clone()) } else { None }).collect::<Option<Vec<_>>>()?;
+    let values = values(params)?;
     let mut out = String::new();
     match &plan.output.kind {
         OutputKind::Many { shape, reverse } => rows(schema, "many", shape, *reverse, &mut out)?,
@@ -46,6 +46,11 @@ pub fn describe(schema: &Schema, plan: &Plan, text: &str, params: &[Param]) -> O
         _ => return None,
     }
     Some(Direct { text: text.to_owned(), params: values, result: out })
+}
+
+/// The parameters' values, if every one is known up front.
+pub fn values(params: &[Param]) -> Option<Vec<Value>> {
+    params.iter().map(|p| if let Param::Value(v) = p { Some(v.clone()) } else { None }).collect()
 }
 
 fn rows(schema: &Schema, what: &str, shape: &RowShape, reverse: bool, out: &mut String) -> Option<()> {

@@ -280,6 +280,21 @@ impl<D: Driver> Host<D> {
         crate::migrate::run(&self.engine, &self.driver, command).await
     }
 
+    /// The tenant context of an envelope (or of a request by handle): `tenant` or `unscoped`.
+    fn context(&self, obj: &Map<String, Json>, root: &Path) -> Result<TenantContext> {
+        let unscoped = match obj.get("unscoped") {
+            None | Some(Json::Bool(false)) => false,
+            Some(Json::Bool(true)) => true,
+            Some(_) => return Err(root.key("unscoped").error(codes::INVALID_VALUE, "expected true or false")),
+        };
+        let tenant = obj.get("tenant").filter(|t| !t.is_null());
+        match (unscoped, tenant) {
+            (true, Some(_)) => Err(root.error(codes::CONFLICTING_ARGUMENTS, "a call is either for a tenant or explicitly unscoped, not both")),
+            (true, None) => Ok(TenantContext::Unscoped),
+            (false, t) => TenantContext::from_json(self.engine.schema(), t),
+        }
+    }
+
     fn envelope<'a>(&self, envelope: &'a Json) -> Result<Envelope<'a>> {
         let root = Path::root("envelope");
         let obj = object(envelope, &root)?;
@@ -289,19 +304,7 @@ impl<D: Driver> Host<D> {
             Some(one) => Requests::One(one),
             None => return Err(root.key("request").error(codes::MISSING_ARGUMENT, "expected a request or a list of requests")),
         };
-        let unscoped = match obj.get("unscoped") {
-            None | Some(Json::Bool(false)) => false,
-            Some(Json::Bool(true)) => true,
-            Some(_) => return Err(root.key("unscoped").error(codes::INVALID_VALUE, "expected true or false")),
-        };
-        let tenant = obj.get("tenant").filter(|t| !t.is_null());
-        let ctx = match (unscoped, tenant) {
-            (true, Some(_)) => {
-                return Err(root.error(codes::CONFLICTING_ARGUMENTS, "a call is either for a tenant or explicitly unscoped, not both"));
-            }
-            (true, None) => TenantContext::Unscoped,
-            (false, t) => TenantContext::from_json(self.engine.schema(), t)?,
-        };
+        let ctx = self.context(obj, &root)?;
         let transaction = match obj.get("transaction") {
             None | Some(Json::Null) => None,
             Some(Json::String(id)) => Some(id.as_str()),
@@ -353,14 +356,30 @@ impl<D: Driver> Host<D> {
 
     /// For an envelope of one request outside a transaction whose plan is one read the host can
     /// shape itself ([`crate::direct`]): its statement, parameters and result description; `None`
-    /// for anything else, errors included (the usual path reports them).
-    pub fn direct(&self, envelope: &Json) -> Option<crate::direct::Direct> {
+    /// for anything else, errors included (the usual path reports them). With `keep`, also a
+    /// handle for the request's shape when the plan cache keeps one ([`Host::direct_by_handle`]).
+    pub fn direct(&self, envelope: &Json, keep: bool) -> Option<(crate::direct::Direct, Option<crate::cache::Kept>)> {
         self.transactions.check_open().ok()?;
         let env = self.envelope(envelope).ok()?;
         match (env.transaction, env.requests) {
-            (None, Requests::One(r)) => self.engine.direct(r, &env.ctx, self.driver.dialect()),
+            (None, Requests::One(r)) => self.engine.direct_kept(r, &env.ctx, self.driver.dialect(), keep),
             _ => None,
         }
+    }
+
+    /// A request of a shape [`Host::direct`] gave a handle for, outside a transaction, as
+    /// `{ "leaves": [...], "tenant"?: <id>, "unscoped"?: true }`: its strings and numbers in
+    /// document order and its tenant context ([`crate::Engine::direct_by_handle`]). The
+    /// statement's text and this request's parameters; `None` when the handle no longer serves
+    /// these values (the caller sends the envelope instead).
+    pub fn direct_by_handle(&self, id: u32, call: &Json) -> Option<(std::sync::Arc<Vec<String>>, Vec<crate::value::Value>)> {
+        self.transactions.check_open().ok()?;
+        let root = Path::root("envelope");
+        let obj = call.as_object()?;
+        only_keys(obj, &root, &["leaves", "tenant", "unscoped"]).ok()?;
+        let ctx = self.context(obj, &root).ok()?;
+        let leaves = obj.get("leaves")?.as_array()?;
+        self.engine.direct_by_handle(id, leaves, &ctx, self.driver.dialect())
     }
 
     /// The error of a request run by the host itself ([`Host::direct`]) whose statement failed in

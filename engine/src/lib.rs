@@ -161,13 +161,19 @@ impl Engine {
     fn prepare(&self, request: &Json, ctx: &TenantContext) -> Result<Prepared> {
         match rawsql::parse_request(request)? {
             Some(raw) => rawsql::plan(&self.schema, self.options.namespace.as_deref(), ctx, raw).map(Prepared::Raw),
-            None => match &self.cache {
-                Some(cache) => match cache.get_or_plan(request, ctx, |r, c| self.plan(r, c))? {
-                    cache::Prepared::Plan(plan) => Ok(Prepared::Model(plan)),
-                    cache::Prepared::Cached(instance) => Ok(Prepared::Cached(instance)),
-                },
-                None => self.plan(request, ctx).map(Prepared::Model),
+            None => match self.prepare_model(request, ctx, None)? {
+                cache::Prepared::Plan(plan) => Ok(Prepared::Model(plan)),
+                cache::Prepared::Cached(instance) => Ok(Prepared::Cached(instance)),
             },
+        }
+    }
+
+    /// A model request's plan, from the plan cache when there is one; with `keep` also a handle
+    /// for the cached plan (see [`Engine::direct_kept`]).
+    fn prepare_model(&self, request: &Json, ctx: &TenantContext, keep: Option<&mut Option<cache::Kept>>) -> Result<cache::Prepared> {
+        match &self.cache {
+            Some(cache) => cache.get_or_plan_kept(request, ctx, &|r, c| self.plan(r, c), keep),
+            None => self.plan(request, ctx).map(cache::Prepared::Plan),
         }
     }
 
@@ -217,6 +223,13 @@ impl Engine {
     /// read it can (never in RLS mode, never raw SQL, PostgreSQL only). Errors are left to the
     /// usual path, which reports them.
     pub fn direct(&self, request: &Json, ctx: &TenantContext, dialect: Dialect) -> Option<direct::Direct> {
+        self.direct_kept(request, ctx, dialect, false).map(|(d, _)| d)
+    }
+
+    /// [`Engine::direct`], and with `keep` a handle for the cached plan it came from, when the
+    /// plan cache keeps one for the request's shape: [`Engine::direct_by_handle`] then serves the
+    /// next request of that shape from its strings and numbers alone.
+    pub fn direct_kept(&self, request: &Json, ctx: &TenantContext, dialect: Dialect, keep: bool) -> Option<(direct::Direct, Option<cache::Kept>)> {
         if dialect != Dialect::Postgres || self.tenant_setting(ctx).is_some() {
             return None;
         }
@@ -225,14 +238,37 @@ impl Engine {
         if !matches!(request.get("action").and_then(Json::as_str), Some("findMany" | "findFirst" | "findUnique" | "aggregate" | "groupBy")) {
             return None;
         }
-        match self.prepare(request, ctx).ok()? {
-            Prepared::Model(plan) => {
+        // Raw SQL is none of those actions.
+        let mut kept = None;
+        let prepared = self.prepare_model(request, ctx, keep.then_some(&mut kept)).ok()?;
+        let d = match prepared {
+            cache::Prepared::Plan(plan) => {
                 let stmt = plan.statements().into_iter().next()?;
                 direct::describe(&self.schema, &plan, &stmt.ast.to_string(), &stmt.params)
             }
-            Prepared::Cached(c) => direct::describe(&self.schema, &c.template.plan, c.bound.texts.first()?, c.bound.params.first()?),
-            Prepared::Raw(_) => None,
+            cache::Prepared::Cached(c) => direct::describe(&self.schema, &c.template.plan, c.bound.texts.first()?, c.bound.params.first()?),
+        }?;
+        Some((d, kept))
+    }
+
+    /// A request of a shape [`Engine::direct_kept`] kept a handle for, given by that handle, its
+    /// strings and numbers in document order and its tenant context (see
+    /// [`cache::PlanCache::by_handle`], which checks them against the shape): the statement's
+    /// text (the handle's, the same every time) and this request's parameters, with its own
+    /// tenant. `None` when anything does not match; the caller then sends the whole request.
+    pub fn direct_by_handle(
+        &self,
+        id: u32,
+        leaves: &[Json],
+        ctx: &TenantContext,
+        dialect: Dialect,
+    ) -> Option<(std::sync::Arc<Vec<String>>, Vec<value::Value>)> {
+        if dialect != Dialect::Postgres || self.tenant_setting(ctx).is_some() {
+            return None;
         }
+        let c = self.cache.as_ref()?.by_handle(id, leaves, ctx)?;
+        let params = direct::values(c.bound.params.first()?)?;
+        Some((c.bound.texts, params))
     }
 
     /// Runs one request. Plans of several statements run in a transaction, and so does every

@@ -52,6 +52,13 @@ interface Instance {
 let current: Instance | undefined;
 let moduleSource: EngineModuleSource | undefined;
 
+/** One client's engine in one instance of the module, with the handles that instance gave. */
+interface Bound {
+  readonly inst: Instance;
+  readonly engine: glue.QuarryEngine;
+  readonly handles: Map<string, Handle[]>;
+}
+
 /** The live instance, started on first use and again after a trap. */
 function instance(): Instance {
   if (current && !current.dead) return current;
@@ -275,6 +282,120 @@ function description(text: string): ResultDescription {
   return d;
 }
 
+/** The actions whose requests may plan to one read the client shapes itself. */
+const DIRECT_ACTIONS = new Set(["findMany", "findFirst", "findUnique", "aggregate", "groupBy"]);
+/** As the engine's plan cache: requests with more strings and numbers, or deeper, are not kept. */
+const MAX_LEAVES = 32;
+const MAX_NESTING = 64;
+
+/** A number's class as the plan cache sees it (a hint: the engine checks the exact class). */
+function numberClass(n: number): string {
+  if (n === 0) return "z";
+  if (Number.isInteger(n)) {
+    if (n > 0) return n <= 2147483647 ? "p" : "P";
+    return n >= -2147483648 ? "m" : "M";
+  }
+  return n > 0 ? "f" : "g";
+}
+
+/**
+ * The structure of a JSON value as `JSON.stringify` writes it — keys and their order, list
+ * lengths, `null`, booleans, `$type` tags — with each string and number replaced by a class
+ * letter and pushed onto `leaves`, in the order the engine's plan cache numbers them (document
+ * order). `undefined` where the text would not follow from this walk exactly (an `undefined` or
+ * function in a list, a number that is not finite, an object that is not plain or has `toJSON`,
+ * a bigint) or the cache would not keep the request (too many leaves, too deep).
+ */
+function structure(v: unknown, leaves: (string | number)[], depth: number, tag: boolean): string | undefined {
+  if (depth > MAX_NESTING) return undefined;
+  switch (typeof v) {
+    case "string":
+      if (tag) return `#${v.length}:${v}`;
+      leaves.push(v);
+      return v === "" ? "e" : "s";
+    case "number":
+      if (!Number.isFinite(v)) return undefined;
+      leaves.push(v);
+      return numberClass(v);
+    case "boolean":
+      return v ? "t" : "f";
+    case "object": {
+      if (v === null) return "n";
+      // JSON.stringify would write what toJSON returns instead.
+      if (typeof (v as { toJSON?: unknown }).toJSON === "function") return undefined;
+      let out: string;
+      if (Array.isArray(v)) {
+        out = "[";
+        for (let i = 0; i < v.length; i++) {
+          const item = structure(v[i], leaves, depth + 1, false);
+          if (item === undefined) return undefined;
+          out += `${item},`;
+        }
+        out += "]";
+      } else {
+        const proto = Object.getPrototypeOf(v);
+        if (proto !== Object.prototype && proto !== null) return undefined;
+        out = "{";
+        for (const k of Object.keys(v)) {
+          const value = (v as Record<string, unknown>)[k];
+          // JSON.stringify leaves these keys out.
+          if (value === undefined || typeof value === "function" || typeof value === "symbol") continue;
+          const item = structure(value, leaves, depth + 1, k === "$type");
+          if (item === undefined) return undefined;
+          out += `${k.length}:${k}=${item},`;
+        }
+        out += "}";
+      }
+      return leaves.length > MAX_LEAVES ? undefined : out;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * For an envelope of one read outside a transaction: the key of its structure (with its kind of
+ * tenant context) and its leaves; `undefined` for anything else.
+ */
+function handleKey(envelope: unknown): { key: string; leaves: (string | number)[] } | undefined {
+  if (typeof envelope !== "object" || envelope === null) return undefined;
+  const env = envelope as Record<string, unknown>;
+  for (const k in env) {
+    if (k !== "request" && k !== "tenant" && k !== "unscoped" && env[k] !== undefined) return undefined;
+  }
+  const request = env.request as Record<string, unknown> | undefined;
+  if (typeof request !== "object" || request === null || Array.isArray(request)) return undefined;
+  if (!DIRECT_ACTIONS.has(request.action as string)) return undefined;
+  const leaves: (string | number)[] = [];
+  const shape = structure(request, leaves, 0, false);
+  if (shape === undefined) return undefined;
+  const ctx = env.unscoped === true ? "U" : env.tenant == null ? "M" : typeof env.tenant;
+  return { key: `${ctx}|${shape}`, leaves };
+}
+
+/** A handle the module gave for a request structure, with what the client keeps for it. */
+interface Handle {
+  readonly id: number;
+  readonly desc: ResultDescription;
+  /** The fixed leaves' indices and values: a request with other values there needs another handle. */
+  readonly fixed: readonly number[];
+  readonly values: readonly (string | number)[];
+}
+
+/** Handles kept per structure key, per instance of the module (a trap ends them with it). */
+const MAX_HANDLE_KEYS = 512;
+const MAX_HANDLES_PER_KEY = 4;
+
+function matches(h: Handle, leaves: readonly (string | number)[]): boolean {
+  for (let i = 0; i < h.fixed.length; i++) if (leaves[h.fixed[i]] !== h.values[i]) return false;
+  return true;
+}
+
+/** Whether two handles are for the same fixed values (a newer one replaces the older). */
+function sameFixed(a: Handle, b: Handle): boolean {
+  return a.fixed.length === b.fixed.length && a.fixed.every((f, i) => f === b.fixed[i] && a.values[i] === b.values[i]);
+}
+
 /**
  * One client's WebAssembly engine over a driver adapter, rebuilt in a fresh instance after a trap.
  *
@@ -285,33 +406,47 @@ function description(text: string): ResultDescription {
  * runs again through the module, which converts it (a read: running it again changes nothing).
  * An adapter whose cells are not text
  * (numbers, booleans) turns the direct path off for the engine after the first such row.
+ *
+ * A read whose shape the module's plan cache keeps comes back with a handle for it. The next
+ * request of the same structure (`handleKey`) sends only its strings and numbers and its tenant
+ * context with the handle: the module checks them against the shape (classes, equalities, fixed
+ * values, kind of context), binds them and this request's tenant into the kept plan, and returns
+ * the parameters; the statement and the result's description are the handle's. Where the module
+ * declines, the envelope goes the usual way.
  */
 export class Engine implements QueryEngine {
   readonly #schema: string;
   readonly #options: string;
   readonly #adapter: SqlDriverAdapter;
-  #bound: { inst: Instance; engine: glue.QuarryEngine };
+  #bound: Bound;
   #direct: boolean;
+  #handles: boolean;
   /** Requests answered without the module shaping the rows (for tests and benchmarks). */
   directReads = 0;
+  /** Of those, the ones served by a handle (for tests and benchmarks). */
+  handleReads = 0;
 
-  /** `direct: false` sends every request through the module (the differential tests compare both). */
-  constructor(schema: string, options: EngineOptions, adapter: SqlDriverAdapter, internal?: { direct?: boolean }) {
+  /**
+   * `direct: false` sends every request through the module (the differential tests compare both);
+   * `handles: false` keeps the direct path but sends every envelope whole (benchmarks compare).
+   */
+  constructor(schema: string, options: EngineOptions, adapter: SqlDriverAdapter, internal?: { direct?: boolean; handles?: boolean }) {
     this.#schema = schema;
     this.#options = JSON.stringify(options);
     this.#adapter = adapter;
     this.#direct = internal?.direct ?? true;
+    this.#handles = internal?.handles ?? true;
     this.#bound = this.#build();
   }
 
-  #build(): { inst: Instance; engine: glue.QuarryEngine } {
+  #build(): Bound {
     const inst = instance();
     const engine = call(inst, (wasm) => new wasm.QuarryEngine(this.#schema, this.#options, tracked(this.#adapter, inst)));
-    return { inst, engine };
+    return { inst, engine, handles: new Map() };
   }
 
   /** This client's engine in the live instance (built again there after a trap). */
-  #current(): { inst: Instance; engine: glue.QuarryEngine } {
+  #current(): Bound {
     if (this.#bound.inst.dead) this.#bound = this.#build();
     return this.#bound;
   }
@@ -322,7 +457,7 @@ export class Engine implements QueryEngine {
   }
 
   #run(f: (engine: glue.QuarryEngine) => number): Promise<unknown> {
-    let bound: { inst: Instance; engine: glue.QuarryEngine };
+    let bound: Bound;
     try {
       bound = this.#current();
     } catch (e) {
@@ -352,26 +487,55 @@ export class Engine implements QueryEngine {
   }
 
   request(envelope: unknown): Promise<unknown> {
-    const text = JSON.stringify(envelope);
-    if (this.#direct) {
-      let direct: [unknown, string] | undefined;
-      try {
-        direct = this.#call((e) => e.direct(text)) as [unknown, string] | undefined;
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      if (direct !== undefined) return this.#runDirect(direct[0], description(direct[1]), text);
+    if (!this.#direct) {
+      const text = JSON.stringify(envelope);
+      return this.#run((e) => e.request(text));
     }
-    return this.#run((e) => e.request(text));
+    const h = this.#handles ? handleKey(envelope) : undefined;
+    let text: string;
+    let direct: [unknown, string, number?, Uint32Array?] | undefined;
+    let bound: Bound;
+    try {
+      bound = this.#current();
+      if (h !== undefined) {
+        const handle = bound.handles.get(h.key)?.find((k) => matches(k, h.leaves));
+        if (handle !== undefined) {
+          const env = envelope as { tenant?: unknown; unscoped?: unknown };
+          const text = JSON.stringify({ leaves: h.leaves, tenant: env.tenant, unscoped: env.unscoped });
+          const query = call(bound.inst, () => bound.engine.directBy(handle.id, text));
+          if (query !== undefined) {
+            this.handleReads++;
+            return this.#runDirect(query, handle.desc, envelope);
+          }
+        }
+      }
+      text = JSON.stringify(envelope);
+      direct = call(bound.inst, () => bound.engine.direct(text, h !== undefined)) as typeof direct;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (direct === undefined) return this.#run((e) => e.request(text));
+    const desc = description(direct[1]);
+    if (h !== undefined && direct[2] !== undefined) {
+      const fixed = Array.from(direct[3] ?? []);
+      const kept: Handle = { id: direct[2], desc, fixed, values: fixed.map((i) => h.leaves[i]) };
+      if (bound.handles.size >= MAX_HANDLE_KEYS) bound.handles.clear();
+      const list = (bound.handles.get(h.key) ?? []).filter((k) => !sameFixed(k, kept));
+      if (list.length >= MAX_HANDLES_PER_KEY) list.shift();
+      list.push(kept);
+      bound.handles.set(h.key, list);
+    }
+    return this.#runDirect(direct[0], desc, envelope, text);
   }
 
-  async #runDirect(query: unknown, desc: ResultDescription, envelope: string): Promise<unknown> {
+  async #runDirect(query: unknown, desc: ResultDescription, envelope: unknown, text?: string): Promise<unknown> {
     let rows: Awaited<ReturnType<SqlDriverAdapter["queryRaw"]>>;
     try {
       rows = await this.#adapter.queryRaw(query as Parameters<SqlDriverAdapter["queryRaw"]>[0]);
     } catch (error) {
       // The engine's error for it, as the module would have reported it.
-      throw engineError(JSON.parse(this.#call((e) => e.directError(envelope, error))));
+      const envelopeText = text ?? JSON.stringify(envelope);
+      throw engineError(JSON.parse(this.#call((e) => e.directError(envelopeText, error))));
     }
     try {
       const result = shapeResult(desc, rows);
@@ -380,7 +544,8 @@ export class Engine implements QueryEngine {
     } catch (e) {
       if (!(e instanceof Fallback)) throw e;
       if (e.message === "a cell that is not text") this.#direct = false;
-      return this.#run((e) => e.request(envelope));
+      const envelopeText = text ?? JSON.stringify(envelope);
+      return this.#run((e) => e.request(envelopeText));
     }
   }
 

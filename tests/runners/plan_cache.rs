@@ -9,6 +9,11 @@
 //! so a plan that keeps a value it should bind, binds a value in the wrong place, or serves a
 //! request it should refuse shows up here. `QUARRY_PLANCACHE_VARIANTS=N` sets the variants per
 //! request (default 24); `QUARRY_PLANCACHE_SHOW=1` lists the corpus requests whose plan was not kept.
+//!
+//! Handles ([`Engine::direct_kept`], [`Engine::direct_by_handle`]) the same way: the handle a read
+//! of the corpus gets, given the strings and numbers of each variant of the same structure and
+//! its context, must give exactly the statement and parameters the uncached engine's direct path
+//! gives, or decline.
 
 use quarry_conformance as corpus;
 use quarry_engine::exec::Dialect;
@@ -180,4 +185,113 @@ fn mysql_json_path_strings_are_not_served_a_plan_of_another_form() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The strings and numbers of a document in document order (`$type` tags left out), as a client
+/// sends them with a handle.
+fn leaves(v: &Json, out: &mut Vec<Json>, tag: bool) {
+    match v {
+        Json::String(_) if tag => {}
+        Json::String(_) | Json::Number(_) => out.push(v.clone()),
+        Json::Array(items) => items.iter().for_each(|i| leaves(i, out, false)),
+        Json::Object(map) => map.iter().for_each(|(k, i)| leaves(i, out, k == "$type")),
+        _ => {}
+    }
+}
+
+/// The document with every string and number (but `$type` tags) replaced by one marker: what a
+/// client's key of a handle keeps.
+fn structure(v: &Json, tag: bool) -> Json {
+    match v {
+        Json::String(_) if tag => v.clone(),
+        Json::String(_) | Json::Number(_) => json!("?"),
+        Json::Array(items) => Json::Array(items.iter().map(|i| structure(i, false)).collect()),
+        Json::Object(map) => Json::Object(map.iter().map(|(k, i)| (k.clone(), structure(i, k == "$type"))).collect()),
+        _ => v.clone(),
+    }
+}
+
+#[test]
+fn handles_serve_every_variant_of_a_read_as_the_uncached_direct_path_does() {
+    let variants: usize = std::env::var("QUARRY_PLANCACHE_VARIANTS").ok().and_then(|v| v.parse().ok()).unwrap_or(24);
+    let mut engines: std::collections::HashMap<String, (Engine, Engine)> = Default::default();
+    let (mut kept, mut checked, mut served, mut failures) = (0usize, 0usize, 0usize, Vec::new());
+    for suite in corpus::load_suites() {
+        let (cached, plain) = engines.entry(suite.schema.clone()).or_insert_with(|| {
+            let text = corpus::read_file(&suite.schema);
+            let options = |cache| EngineOptions { namespace: Some("ns".into()), plan_cache: Some(cache), ..Default::default() };
+            (Engine::new(&text, options(64)).expect("schema"), Engine::new(&text, options(0)).expect("schema"))
+        });
+        if cached.dialect() != Dialect::Postgres {
+            continue;
+        }
+        for (n, case) in suite.cases.iter().enumerate() {
+            let Ok(own) = case.context(plain) else { continue };
+            let request = &case.request;
+            // A handle made under the case's context, and one made for the request unscoped.
+            for ctx in [own.clone(), TenantContext::Unscoped] {
+                let Some((first, Some(handle))) = cached.direct_kept(request, &ctx, Dialect::Postgres, true) else { continue };
+                kept += 1;
+                let shape = structure(request, false);
+                let mut rng = Rng(0x2545_f491_4f6c_dd1d ^ ((n as u64 + 1) * 0x1000_0000_01b3) ^ suite.name.len() as u64);
+                // The request itself under its own context and under every other kind of context.
+                let mut tries = vec![(request.clone(), ctx.clone())];
+                for other in [
+                    TenantContext::Missing,
+                    TenantContext::Unscoped,
+                    TenantContext::Tenant(Value::Int(2)),
+                    TenantContext::Tenant(Value::BigInt(1)),
+                    TenantContext::Tenant(Value::String("1".into())),
+                ] {
+                    tries.push((request.clone(), other));
+                }
+                for v in 0..variants {
+                    let same_class = v % 2 == 0;
+                    let ctx = if same_class && rng.below(2) == 0 { ctx.clone() } else { vary_context(&ctx, &mut rng) };
+                    tries.push((vary(request, &mut rng, false, same_class), ctx));
+                }
+                for (doc, vctx) in tries {
+                    // A client uses a handle only for a document of the same structure.
+                    if structure(&doc, false) != shape {
+                        continue;
+                    }
+                    checked += 1;
+                    let mut values = Vec::new();
+                    leaves(&doc, &mut values, false);
+                    let by_handle = cached.direct_by_handle(handle.id, &values, &vctx, Dialect::Postgres);
+                    let envelope = plain.direct(&doc, &vctx, Dialect::Postgres);
+                    let Some((texts, params)) = by_handle else { continue };
+                    served += 1;
+                    let what = format!("{} / {}: {doc} under {vctx:?}", suite.name, case.name);
+                    match &envelope {
+                        Some(d) if texts.first() == Some(&d.text) && params == d.params && d.result == first.result => {}
+                        _ if failures.len() < 20 => failures.push(format!(
+                            "{what}\n  handle:   {:?} {params:?}\n  envelope: {:?}",
+                            texts.first(),
+                            envelope.as_ref().map(|d| (&d.text, &d.params))
+                        )),
+                        _ => {}
+                    }
+                    // Never a plan made under a tenant for a request without one, and never without
+                    // this request's own tenant among its parameters.
+                    match (&ctx, &vctx) {
+                        (TenantContext::Tenant(_), TenantContext::Tenant(t))
+                            if envelope.as_ref().is_some_and(|d| d.params.contains(t)) && !params.contains(t) =>
+                        {
+                            failures.push(format!("{what}: the tenant is not among the parameters {params:?}"))
+                        }
+                        (TenantContext::Tenant(_), TenantContext::Missing | TenantContext::Unscoped) => {
+                            failures.push(format!("{what}: a tenant's handle served a request without a tenant"))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} differ:\n{}", failures.len(), failures.join("\n"));
+    // Meaningful only if handles were kept for many reads and served a good part of the variants.
+    assert!(kept > 100, "handles for only {kept} reads");
+    assert!(served * 5 > checked, "the handles served only {served} of {checked} variants");
+    eprintln!("{kept} handles, {checked} variants of the same structure, {served} served by the handle");
 }

@@ -147,16 +147,36 @@ impl QuarryEngine {
     /// For an envelope the host may run and shape itself (one read statement, see
     /// `quarry_engine::direct`): `[query, resultDescription]`, the query as the driver adapter
     /// takes it (`{ sql, args, argTypes }`) and the description as JSON text; `undefined` for
-    /// anything else, which runs with [`QuarryEngine::request`] (errors included).
-    pub fn direct(&self, envelope: &str) -> JsValue {
+    /// anything else, which runs with [`QuarryEngine::request`] (errors included). With `keep`,
+    /// when the plan cache keeps the request's shape, also a handle for it and the indices of its
+    /// fixed leaves: `[query, resultDescription, handle, fixed]` (see [`QuarryEngine::direct_by`]).
+    pub fn direct(&self, envelope: &str, keep: bool) -> JsValue {
         let Ok(env) = parse(envelope, "envelope") else { return JsValue::UNDEFINED };
-        match self.host.direct(&env) {
-            Some(d) => {
+        match self.host.direct(&env, keep) {
+            Some((d, kept)) => {
                 let out = js_sys::Array::new();
                 out.push(&driver::query_object(&d.text, &d.params));
                 out.push(&JsValue::from_str(&d.result));
+                if let Some(k) = kept {
+                    out.push(&JsValue::from(k.id));
+                    out.push(&js_sys::Uint32Array::from(k.fixed.as_slice()));
+                }
                 out.into()
             }
+            None => JsValue::UNDEFINED,
+        }
+    }
+
+    /// A request of a shape [`QuarryEngine::direct`] gave `handle` for: `call` is the JSON text of
+    /// `{ "leaves": [...], "tenant"?, "unscoped"? }`, the request's strings and numbers in document
+    /// order and its tenant context (the engine checks them against the shape and binds this
+    /// tenant). The query as [`QuarryEngine::direct`] gives it, or `undefined`: then the envelope
+    /// goes to [`QuarryEngine::direct`] as usual.
+    #[wasm_bindgen(js_name = directBy)]
+    pub fn direct_by(&self, handle: u32, call: &str) -> JsValue {
+        let Ok(call) = parse(call, "envelope") else { return JsValue::UNDEFINED };
+        match self.host.direct_by_handle(handle, &call) {
+            Some((texts, params)) => texts.first().map_or(JsValue::UNDEFINED, |text| driver::query_object(text, &params)),
             None => JsValue::UNDEFINED,
         }
     }

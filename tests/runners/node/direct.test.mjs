@@ -1,14 +1,15 @@
 // Reads shaped by the client (npm/src/direct.ts) against reads shaped by the engine: every request
 // of the corpus's read suites runs on two WebAssembly engines over the same node-postgres pool and
 // data, one that takes the direct path where the engine offers it and one that sends everything
-// through the module, twice each (cold, then from the plan cache). Results must be identical as
-// tagged JSON (before the client decodes them), errors must have the same code; and the direct
-// path must have answered most of the reads, so this cannot pass by never taking it.
+// through the module, four times each (cold, from the plan cache, then twice by the handle the
+// first direct answer gave for the request's shape). Results must be identical as tagged JSON
+// (before the client decodes them), errors must have the same code; and the direct path and its
+// handles must have answered most of the reads, so this cannot pass by never taking them.
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { DriverAdapterError } from "../../../npm/dist/npm/src/adapter.js";
-import { Engine } from "../../../npm/dist/npm/src/engine.js";
+import { Engine, debugPanic } from "../../../npm/dist/npm/src/engine.js";
 import { dropNamespace, openBackend, prepareNamespace } from "./support/backends.mjs";
 import { loadSuites, readTestFile } from "./support/corpus.mjs";
 
@@ -34,6 +35,7 @@ test("reads shaped by the client are the engine's, on every read case of the cor
   let reads = 0;
   let direct = 0;
   let aggregates = 0;
+  let handled = 0;
   const suffix = `${process.pid}_${Date.now() % 100000}`;
   for (const suite of loadSuites().filter((s) => s.mode !== "write")) {
     const namespace = `qd_${suite.name}_${suffix}`;
@@ -45,13 +47,15 @@ test("reads shaped by the client are the engine's, on every read case of the cor
     for (const c of suite.cases) {
       if (Array.isArray(c.request)) continue;
       const envelope = { request: c.request, ...(c.unscoped ? { unscoped: true } : "tenant" in c ? { tenant: c.tenant } : {}) };
-      for (const round of ["cold", "cached"]) {
+      for (const round of ["cold", "cached", "handle", "handle again"]) {
         const before = withDirect.directReads;
+        const handledBefore = withDirect.handleReads;
         const a = await outcome(withDirect, envelope);
         const b = await outcome(viaModule, envelope);
         assert.deepStrictEqual(a, b, `${suite.name} / ${c.name} (${round}): the direct path gave ${JSON.stringify(a)}, the module ${JSON.stringify(b)}`);
         reads++;
         direct += withDirect.directReads - before;
+        handled += withDirect.handleReads - handledBefore;
         if (["aggregate", "groupBy"].includes(c.request.action)) aggregates += withDirect.directReads - before;
       }
     }
@@ -62,7 +66,8 @@ test("reads shaped by the client are the engine's, on every read case of the cor
   assert.ok(reads > 300, `${reads} reads`);
   assert.ok(direct > reads / 3, `only ${direct} of ${reads} reads took the direct path`);
   assert.ok(aggregates > 20, `only ${aggregates} aggregates took the direct path`);
-  console.log(`${direct} of ${reads} reads took the direct path, ${aggregates} of them aggregate or groupBy`);
+  assert.ok(handled > direct / 3, `only ${handled} of ${direct} direct reads were served by a handle`);
+  console.log(`${direct} of ${reads} reads took the direct path, ${aggregates} of them aggregate or groupBy, ${handled} by a handle`);
 });
 
 test("a statement the adapter fails on the direct path is the engine's error, and runs once", async () => {
@@ -82,13 +87,84 @@ test("a statement the adapter fails on the direct path is the engine's error, an
     const envelope = { request: { model: "Account", action: "findMany", args: { where: { id: 1 }, select: { id: true, email: true } } } };
     const a = await withDirect.request(envelope).then(() => undefined, (e) => e);
     assert.equal(calls, 1, "the direct path ran the statement once");
+    // Again, by the handle the first answer gave for the shape.
+    const again = await withDirect.request(envelope).then(() => undefined, (e) => e);
+    assert.equal(calls, 2, "the handle ran the statement once");
+    assert.equal(withDirect.handleReads, 1);
     const b = await viaModule.request(envelope).then(() => undefined, (e) => e);
-    assert.ok(a instanceof Error && b instanceof Error);
-    assert.deepStrictEqual(
-      { name: a.name, code: a.code, message: a.message, meta: a.meta },
-      { name: b.name, code: b.code, message: b.message, meta: b.meta },
-      failure.message,
-    );
+    assert.ok(a instanceof Error && b instanceof Error && again instanceof Error);
+    const face = (e) => ({ name: e.name, code: e.code, message: e.message, meta: e.meta });
+    assert.deepStrictEqual(face(a), face(b), failure.message);
+    assert.deepStrictEqual(face(again), face(b), failure.message);
     assert.equal(withDirect.directReads, 0);
   }
+});
+
+test("one handle serves each tenant its own rows, and no request without a tenant", async () => {
+  const suite = loadSuites().find((s) => s.name === "blog_read_tenant");
+  const schema = readTestFile(suite.schema);
+  const namespace = `qd_handle_${process.pid}_${Date.now() % 100000}`;
+  const engine = new Engine(schema, { namespace }, backend.adapter);
+  const viaModule = new Engine(schema, { namespace }, backend.adapter, { direct: false });
+  await prepareNamespace(backend.adapter, engine.ddl(), namespace, suite.seed ? readTestFile(suite.seed) : undefined);
+  created.push(namespace);
+  const request = { model: "Post", action: "findMany", args: { select: { id: true, title: true }, orderBy: { id: "asc" } } };
+  const first = await engine.request({ request, tenant: 1 });
+  const rows = { 1: first };
+  for (const tenant of [2, 1, 2]) {
+    const before = engine.handleReads;
+    const result = await engine.request({ request, tenant });
+    assert.equal(engine.handleReads, before + 1, `tenant ${tenant} was served by the handle`);
+    assert.deepStrictEqual(result, await viaModule.request({ request, tenant }), `tenant ${tenant}`);
+    rows[tenant] ??= result;
+    assert.deepStrictEqual(result, rows[tenant]);
+  }
+  assert.ok(rows[1].length > 0 && rows[2].length > 0, "both tenants have posts");
+  const ids = (r) => new Set(r.map((a) => a.id));
+  assert.ok([...ids(rows[1])].every((id) => !ids(rows[2]).has(id)), "the tenants' rows are their own");
+  // The same structure without a tenant, or unscoped, is another context: never the handle's.
+  const before = engine.handleReads;
+  const missing = await engine.request({ request }).then(
+    () => undefined,
+    (e) => e.code,
+  );
+  assert.equal(missing, "Q3001", "without a tenant the request is refused");
+  assert.deepStrictEqual(await engine.request({ request, unscoped: true }), await viaModule.request({ request, unscoped: true }));
+  assert.equal(engine.handleReads, before, "no request without a tenant was served by the tenant's handle");
+});
+
+test("handles end with the module instance that gave them", async () => {
+  const suite = loadSuites().find((s) => s.name === "blog_read_tenant");
+  const engine = new Engine(readTestFile(suite.schema), { namespace: "qd_unused" }, backend.adapter);
+  const envelope = (id) => ({ request: { model: "Post", action: "findUnique", args: { where: { id } } }, tenant: 1 });
+  const reads = async (n) => {
+    // Ids other than the tenant's (a leaf equal to the tenant is another shape).
+    for (let id = 11; id <= 10 + n; id++) await engine.request(envelope(id)).catch(() => {});
+  };
+  await reads(3);
+  assert.equal(engine.handleReads, 2, "the first request gave a handle, the next two used it");
+  assert.throws(() => debugPanic("on purpose"), (e) => e.code === "Q9001");
+  // The next request runs in a fresh instance: the old instance's handle is not sent to it.
+  await reads(1);
+  assert.equal(engine.handleReads, 2);
+  await reads(2);
+  assert.equal(engine.handleReads, 4, "the fresh instance gave a handle of its own, which the next two used");
+});
+
+test("a document JSON writes otherwise than it looks is never served by a handle", async () => {
+  const suite = loadSuites().find((s) => s.name === "blog_read_tenant");
+  const schema = readTestFile(suite.schema);
+  const namespace = `qd_tojson_${process.pid}_${Date.now() % 100000}`;
+  const engine = new Engine(schema, { namespace }, backend.adapter);
+  const viaModule = new Engine(schema, { namespace }, backend.adapter, { direct: false });
+  await prepareNamespace(backend.adapter, engine.ddl(), namespace, suite.seed ? readTestFile(suite.seed) : undefined);
+  created.push(namespace);
+  // Two filters of one look whose JSON differs (toJSON), then keys JSON leaves out (undefined).
+  const where = [{ toJSON: () => ({ id: 2 }) }, { toJSON: () => ({ title: { contains: "Alice" } }) }, { id: 3, title: undefined }, { id: 4 }];
+  for (const w of [...where, ...where]) {
+    const envelope = { request: { model: "Post", action: "findMany", args: { where: w, select: { id: true }, orderBy: { id: "asc" } } }, tenant: 1 };
+    assert.deepStrictEqual(await outcome(engine, envelope), await outcome(viaModule, envelope), JSON.stringify(envelope));
+  }
+  // Only the plain filters (`{ id }`, with or without an undefined key: one structure) took handles.
+  assert.equal(engine.handleReads, 3);
 });
