@@ -3,13 +3,16 @@
 // request (all its threads):
 //   perf record -g node --perf-basic-prof benches/node/profile.mjs c_include native 3000 [inFlight]
 //   node --cpu-prof benches/node/profile.mjs c_include wasm 3000 32
-// (kinds: native, wasm, and pg: node-postgres running the engine's statement, for the reads)
+// Kinds: native; wasm (the client over pgAdapter); and for the reads, the WebAssembly path layer by
+// layer: pg (node-postgres running the engine's statement), adapter (pgAdapter running it),
+// engine (the client's engine object given the request document, without the client around it).
 // (after `node benches/node/bench.mjs` has created and seeded its schema; d_create and
 // e_nestedCreate write to it).
 import pg from "pg";
 import { readFileSync } from "node:fs";
 import { createClient } from "quarry";
 import { pgAdapter } from "quarry/adapters/pg";
+import { Engine } from "../../npm/dist/npm/src/engine.js";
 
 const [scenario = "c_include", kind = "native", n = "3000", inFlight = "1"] = process.argv.slice(2);
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -17,8 +20,6 @@ const schema = readFileSync(new URL("../../tests/fixtures/schemas/bench.prisma",
 const namespace = "quarry_bench_node";
 const POOL = Number(inFlight) > 1 ? 10 : 4;
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: POOL });
-// "pg": raw node-postgres running the engine's statement for the same request (reads only),
-// named prepared statements, for comparison.
 const db =
   kind === "native"
     ? createClient({ schema, url: `${DATABASE_URL}?connection_limit=${POOL}&sslmode=disable`, namespace })
@@ -37,8 +38,8 @@ const requests = {
   f_aggregate: () => t.post.groupBy({ by: ["authorId"], _sum: { views: true } }),
 };
 const statements = new Map();
-/** The engine's statement for request `i`, run by node-postgres (`a_findUnique` varies its id). */
-function raw(i) {
+/** The engine's statement for request `i` (`a_findUnique` varies its id). */
+function statement(i) {
   const key = scenario === "a_findUnique" ? i % 100 : 0;
   let s = statements.get(key);
   if (s === undefined) {
@@ -46,10 +47,30 @@ function raw(i) {
     s = { name: `profile_${scenario}_${key}`, text: sql, values: params };
     statements.set(key, s);
   }
-  return pool.query(s);
+  return s;
 }
-if (kind === "pg" && !["a_findUnique", "b_findMany20", "c_include", "f_aggregate"].includes(scenario)) throw new Error("pg runs the reads only");
-const run = kind === "pg" ? raw : requests[scenario];
+/** The reads' request documents, as the client hands them to its engine. */
+const documents = {
+  a_findUnique: (i) => ({ model: "User", action: "findUnique", args: { where: { id: 1 + 10 * (i % 100) } } }),
+  b_findMany20: () => ({ model: "Post", action: "findMany", args: { where: { published: true }, orderBy: { createdAt: "desc" }, take: 20 } }),
+  c_include: () => ({ model: "User", action: "findMany", args: { take: 20, include: { posts: true } } }),
+  f_aggregate: () => ({ model: "Post", action: "groupBy", args: { by: ["authorId"], _sum: { views: true } } }),
+};
+let engine;
+const layers = {
+  pg: (i) => pool.query(statement(i)),
+  adapter: ((adapter) => (i) => {
+    const { text, values } = statement(i);
+    return adapter.queryRaw({ sql: text, args: values, argTypes: [] });
+  })(pgAdapter(pool)),
+  engine: (i) => {
+    engine ??= new Engine(schema, { namespace }, pgAdapter(pool));
+    return engine.request({ request: documents[scenario](i), tenant: 1 });
+  },
+};
+if (kind in layers && !(scenario in documents)) throw new Error(`${kind} runs the reads only`);
+if (!(kind in layers) && !["native", "wasm"].includes(kind)) throw new Error(`unknown kind ${kind}`);
+const run = layers[kind] ?? requests[scenario];
 let next = 0;
 const worker = async () => {
   while (next < Number(n)) await run(next++);
