@@ -24,6 +24,8 @@ import {
   type SqlQueryable,
   type SqlResultSet,
   type SqlTransaction,
+  connectionLost,
+  transactionEnd,
 } from "../../npm/src/adapter.js";
 import { MYSQL_ISOLATION, mysqlArg, mysqlCell, mysqlColumnOid, mysqlError } from "../../npm/src/mysql.js";
 
@@ -117,10 +119,6 @@ function queryable(run: (q: SqlQuery) => Promise<Result>): Pick<SqlQueryable, "q
   };
 }
 
-function lost(cause: Error): DriverAdapterError {
-  return new DriverAdapterError({ kind: "connection", message: `the connection was closed: ${cause.message}` });
-}
-
 /** The core (callback) connection under a promise connection, whose events the adapter listens to. */
 function core(conn: PoolConnection): { on(e: "error", l: (e: Error) => void): unknown; removeListener(e: "error", l: (e: Error) => void): unknown; threadId?: number } {
   return (conn as unknown as { connection: ReturnType<typeof core> }).connection;
@@ -177,37 +175,27 @@ export function mysql2PoolAdapter(pool: Pool, module: Mysql2Module): SqlDriverAd
         release();
         throw mysqlError(e);
       }
-      let open = true;
       const inTransaction = async (q: SqlQuery): Promise<Result> => {
-        if (broken) throw lost(broken);
+        if (broken) throw connectionLost(broken);
         try {
           return await run(exec, q, typed);
         } catch (e) {
           const mapped = e instanceof DriverAdapterError ? e : mysqlError(e);
-          if (broken && mapped.cause.kind !== "database") throw lost(broken);
+          if (broken && mapped.cause.kind !== "database") throw connectionLost(broken);
           // The server ended the connection (KILL answers with 1927 before it closes the socket).
           if (mapped.cause.kind === "connection") broken ??= mapped;
           throw mapped;
         }
       };
-      const end = async (statement: "COMMIT" | "ROLLBACK") => {
-        if (!open) throw new DriverAdapterError({ kind: "transactionClosed", message: "the transaction has already ended" });
-        open = false;
-        if (broken) {
+      const { end, open } = transactionEnd({
+        broken: () => broken,
+        run: (statement) => exec.query(statement),
+        release: (failure) => {
+          if (failure !== undefined) broken ??= failure instanceof Error ? failure : new Error(String(failure));
           release();
-          // The server rolled the transaction back when the connection ended.
-          if (statement === "ROLLBACK") return;
-          throw lost(broken);
-        }
-        try {
-          await exec.query(statement);
-          release();
-        } catch (e) {
-          broken ??= e instanceof Error ? e : new Error(String(e));
-          release();
-          throw mysqlError(e);
-        }
-      };
+        },
+        error: mysqlError,
+      });
       const threadId = core(conn).threadId;
       return {
         provider: "mysql",
@@ -217,7 +205,7 @@ export function mysql2PoolAdapter(pool: Pool, module: Mysql2Module): SqlDriverAd
         rollback: () => end("ROLLBACK"),
         // Cancels the statement the transaction is running, from another of the pool's connections.
         async cancel() {
-          if (!open || broken || typeof threadId !== "number") return;
+          if (!open() || broken || typeof threadId !== "number") return;
           await pool.query(`KILL QUERY ${Number(threadId)}`).catch(() => {});
         },
       };

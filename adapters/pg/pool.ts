@@ -22,7 +22,9 @@ import {
   type SqlQueryable,
   type SqlResultSet,
   type SqlTransaction,
+  connectionLost,
   postgresError,
+  transactionEnd,
 } from "../../npm/src/adapter.js";
 
 /** What is used of a node-postgres result. */
@@ -181,13 +183,17 @@ function statementOnly(q: SqlQuery, e: unknown, broken: Error | undefined): bool
   return broken === undefined && q.args.length > 0 && (e as { severity?: unknown } | null)?.severity === "ERROR";
 }
 
-/**
- * A statement outside a transaction, on a client of the pool held for it. `pool.query` would
- * destroy the client after any failure, a unique violation included, and with it the
- * connection and the statements prepared on it; a failure of the statement alone gives the
- * client back instead, and anything else (a lost connection, a fatal error) still discards it.
- */
-async function run(pool: PgLikePool, q: SqlQuery, statements: StatementNames): Promise<ArrayResult> {
+/** A client taken from the pool, held by the adapter. */
+interface Held {
+  readonly client: PgLikeClient;
+  /** The client's 'error' event (its connection ended), once there was one. */
+  broken(): Error | undefined;
+  /** Gives the client back, or discards it after `err` or an 'error' event; once. */
+  release(err?: Error | boolean): void;
+}
+
+/** Takes a client from the pool; its 'error' events are the adapter's until it goes back. */
+async function hold(pool: PgLikePool): Promise<Held> {
   let client: PgLikeClient;
   try {
     client = await pool.connect();
@@ -199,24 +205,43 @@ async function run(pool: PgLikePool, q: SqlQuery, statements: StatementNames): P
     broken ??= e;
   };
   client.on?.("error", onError);
-  const release = (e?: unknown) => {
-    client.removeListener?.("error", onError);
-    client.release(e === undefined || statementOnly(q, e, broken) ? undefined : (broken ?? (e instanceof Error ? e : true)));
+  let released = false;
+  return {
+    client,
+    broken: () => broken,
+    release(err) {
+      if (released) return;
+      released = true;
+      client.removeListener?.("error", onError);
+      // A connection that failed never goes back.
+      client.release(broken ?? err);
+    },
   };
+}
+
+/**
+ * A statement outside a transaction, on a client of the pool held for it. `pool.query` would
+ * destroy the client after any failure, a unique violation included, and with it the
+ * connection and the statements prepared on it; a failure of the statement alone gives the
+ * client back instead, and anything else (a lost connection, a fatal error) still discards it.
+ */
+async function run(pool: PgLikePool, q: SqlQuery, statements: StatementNames): Promise<ArrayResult> {
+  const held = await hold(pool);
+  const release = (e?: unknown) => held.release(e === undefined || statementOnly(q, e, held.broken()) ? undefined : e instanceof Error ? e : true);
   const name = statements.name(q);
   try {
-    const res = (await send(client, q, name)) as ArrayResult;
+    const res = (await send(held.client, q, name)) as ArrayResult;
     release();
     return res;
   } catch (e) {
-    if (name === undefined || broken || !statements.failed(q.sql, name, e)) {
+    if (name === undefined || held.broken() || !statements.failed(q.sql, name, e)) {
       release(e);
       throw postgresError(e);
     }
   }
   // The name's own failure (nothing ran): once more unnamed, on the same connection.
   try {
-    const res = (await send(client, q, undefined)) as ArrayResult;
+    const res = (await send(held.client, q, undefined)) as ArrayResult;
     release();
     return res;
   } catch (e) {
@@ -251,11 +276,6 @@ function queryable(run: (q: SqlQuery) => Promise<ArrayResult>): Pick<SqlQueryabl
   };
 }
 
-/** The connection-lost error a transaction's calls fail with once its connection is gone. */
-function lost(cause: Error): DriverAdapterError {
-  return new DriverAdapterError({ kind: "connection", message: `the connection was closed: ${cause.message}` });
-}
-
 export function poolAdapter(pool: PgLikePool, adapterName: string, options?: PoolAdapterOptions): SqlDriverAdapter {
   const statements = new StatementNames(cacheSize(pool, options));
   // An idle client whose connection ends: pg-pool removes it and emits 'error' on the pool.
@@ -268,36 +288,20 @@ export function poolAdapter(pool: PgLikePool, adapterName: string, options?: Poo
     adapterName,
     ...queryable((q) => run(pool, q, statements)),
     async startTransaction(isolationLevel?: IsolationLevel): Promise<SqlTransaction> {
-      let client: PgLikeClient;
-      try {
-        client = await pool.connect();
-      } catch (e) {
-        throw connectError(e, pool);
-      }
-      // Held from BEGIN to the end: this client's 'error' events are ours until it goes back.
-      let broken: Error | undefined;
-      const onError = (e: Error) => {
-        broken ??= e;
-      };
-      client.on?.("error", onError);
-      let released = false;
-      const release = (err?: Error | boolean) => {
-        if (released) return;
-        released = true;
-        client.removeListener?.("error", onError);
-        // A connection that failed, or whose transaction did not end cleanly, never goes back.
-        client.release(broken ?? err);
-      };
+      // Held from BEGIN to the end; a connection whose transaction did not end cleanly never goes back.
+      const held = await hold(pool);
+      const { client } = held;
       const begin = isolationLevel ? `BEGIN ISOLATION LEVEL ${POSTGRES_ISOLATION[isolationLevel]}` : "BEGIN";
       try {
         await client.query(begin);
       } catch (e) {
-        release(e instanceof Error ? e : true);
-        throw broken ? lost(broken) : postgresError(e);
+        held.release(e instanceof Error ? e : true);
+        const broken = held.broken();
+        throw broken ? connectionLost(broken) : postgresError(e);
       }
-      let open = true;
       const inTransaction = async (q: SqlQuery): Promise<ArrayResult> => {
-        if (broken) throw lost(broken);
+        const gone = held.broken();
+        if (gone) throw connectionLost(gone);
         const name = statements.name(q);
         try {
           return (await send(client, q, name)) as ArrayResult;
@@ -306,27 +310,17 @@ export function poolAdapter(pool: PgLikePool, adapterName: string, options?: Poo
           if (name !== undefined) statements.failed(q.sql, name, e);
           // The statement's own error (with its SQLSTATE) when the server sent one.
           const mapped = postgresError(e);
-          if (broken && mapped.cause.kind !== "database") throw lost(broken);
+          const broken = held.broken();
+          if (broken && mapped.cause.kind !== "database") throw connectionLost(broken);
           throw mapped;
         }
       };
-      const end = async (statement: "COMMIT" | "ROLLBACK") => {
-        if (!open) throw new DriverAdapterError({ kind: "transactionClosed", message: "the transaction has already ended" });
-        open = false;
-        if (broken) {
-          release();
-          // The server rolled the transaction back when the connection ended.
-          if (statement === "ROLLBACK") return;
-          throw lost(broken);
-        }
-        try {
-          await client.query(statement);
-          release();
-        } catch (e) {
-          release(e instanceof Error ? e : true);
-          throw broken ? lost(broken) : postgresError(e);
-        }
-      };
+      const { end, open } = transactionEnd({
+        broken: held.broken,
+        run: (statement) => client.query(statement),
+        release: (failure) => held.release(failure === undefined ? undefined : failure instanceof Error ? failure : true),
+        error: postgresError,
+      });
       return {
         provider: "postgres",
         adapterName,
@@ -337,7 +331,7 @@ export function poolAdapter(pool: PgLikePool, adapterName: string, options?: Poo
         // closing), from another of the pool's connections: the driver's connection is busy.
         async cancel() {
           const pid = client.processID;
-          if (!open || broken || typeof pid !== "number") return;
+          if (!open() || held.broken() || typeof pid !== "number") return;
           await pool.query({ text: "SELECT pg_cancel_backend($1)", values: [pid] }).catch(() => {});
         },
       };

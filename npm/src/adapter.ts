@@ -147,6 +147,54 @@ export class DriverAdapterError extends Error {
   }
 }
 
+/** The error a transaction's calls fail with once its connection is gone. */
+export function connectionLost(cause: Error): DriverAdapterError {
+  return new DriverAdapterError({ kind: "connection", message: `the connection was closed: ${cause.message}` });
+}
+
+/** What a pooled adapter's transaction holds: one connection, from BEGIN to COMMIT or ROLLBACK. */
+export interface HeldConnection {
+  /** The connection's failure (an 'error' event, a lost connection), once it has one. */
+  broken(): Error | undefined;
+  run(statement: "COMMIT" | "ROLLBACK"): Promise<unknown>;
+  /** Gives the connection back to the pool; after a failure (`failure`, or `broken()`) discards it. */
+  release(failure?: unknown): void;
+  /** The adapter's error for what `run` threw. */
+  error(e: unknown): DriverAdapterError;
+}
+
+/**
+ * The end of a transaction on a held connection, shared by the pooled adapters: ends once
+ * (`transactionClosed` after that), and on a connection that is gone only gives it up — the server
+ * rolled the transaction back, so ROLLBACK succeeds and COMMIT fails as a lost connection.
+ * `open()` says whether the transaction has not ended yet.
+ */
+export function transactionEnd(held: HeldConnection): { end(statement: "COMMIT" | "ROLLBACK"): Promise<void>; open(): boolean } {
+  let open = true;
+  return {
+    open: () => open,
+    async end(statement) {
+      if (!open) throw new DriverAdapterError({ kind: "transactionClosed", message: "the transaction has already ended" });
+      open = false;
+      const gone = held.broken();
+      if (gone) {
+        held.release();
+        if (statement === "ROLLBACK") return;
+        throw connectionLost(gone);
+      }
+      try {
+        await held.run(statement);
+        held.release();
+      } catch (e) {
+        // A failure the connection reported while the statement ran comes first.
+        const failed = held.broken();
+        held.release(e);
+        throw failed ? connectionLost(failed) : held.error(e);
+      }
+    },
+  };
+}
+
 /**
  * Maps what PostgreSQL drivers built on its wire protocol throw (node-postgres, PGlite, Neon:
  * errors with a `severity`, a five-character SQLSTATE `code` and the server's `constraint`, `table`,
