@@ -277,7 +277,7 @@ impl Planner<'_> {
     }
 }
 
-fn cmp_op(op: Cmp) -> BinaryOperator {
+pub(super) fn cmp_op(op: Cmp) -> BinaryOperator {
     match op {
         Cmp::Eq => BinaryOperator::Eq,
         Cmp::Lt => BinaryOperator::Lt,

@@ -10,8 +10,9 @@
 //! parameters; the SQL NULLs come out where PostgreSQL's do, so `not` and `NOT` agree too.
 
 use super::Planner;
+use super::filter::cmp_op;
 use crate::error::{Error, codes};
-use crate::query::{Cmp, JsonCond, NullKind};
+use crate::query::{JsonCond, NullKind};
 use crate::sql::{self, ast::BinaryOperator, ast::Expr};
 use crate::value::Value;
 use serde_json::Value as Json;
@@ -399,15 +400,6 @@ fn fits_decimal(text: &str) -> bool {
     int_digits <= 35 && frac_digits <= 30
 }
 
-fn cmp_op(op: Cmp) -> BinaryOperator {
-    match op {
-        Cmp::Eq => BinaryOperator::Eq,
-        Cmp::Lt => BinaryOperator::Lt,
-        Cmp::Lte => BinaryOperator::LtEq,
-        Cmp::Gt => BinaryOperator::Gt,
-        Cmp::Gte => BinaryOperator::GtEq,
-    }
-}
 
 #[cfg(test)]
 mod tests {
